@@ -1,0 +1,180 @@
+// Look-ups into the compiled-in code knowledge (code_table.hpp) and the
+// reading of a reply's likely cause.
+#pragma once
+
+#include "smtp_delivery/code_table.hpp"
+#include "smtp_delivery/types.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <string_view>
+
+namespace smtp_delivery {
+
+namespace detail {
+
+constexpr char ascii_lower(char c) noexcept
+{
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+}  // namespace detail
+
+// Case-insensitive search of a lower-case needle in arbitrary text.
+inline bool contains_nocase(std::string_view haystack, std::string_view lower_needle) noexcept
+{
+    if (lower_needle.empty())
+        return true;
+    if (haystack.size() < lower_needle.size())
+        return false;
+    const char first = lower_needle[0];
+    const std::size_t last = haystack.size() - lower_needle.size();
+    for (std::size_t i = 0; i <= last; ++i) {
+        if (detail::ascii_lower(haystack[i]) != first)
+            continue;
+        std::size_t k = 1;
+        while (k < lower_needle.size() && detail::ascii_lower(haystack[i + k]) == lower_needle[k])
+            ++k;
+        if (k == lower_needle.size())
+            return true;
+    }
+    return false;
+}
+
+inline const BasicCodeRow* find_basic_code(unsigned code) noexcept
+{
+    const auto it = std::lower_bound(kBasicCodes.begin(), kBasicCodes.end(), code,
+                                     [](const BasicCodeRow& row, unsigned c) { return row.code < c; });
+    return (it != kBasicCodes.end() && it->code == code) ? &*it : nullptr;
+}
+
+inline std::string_view class_meaning(unsigned class_digit) noexcept
+{
+    for (const auto& row : kClassMeanings)
+        if (row.subject == class_digit)
+            return row.meaning;
+    return {};
+}
+
+inline std::string_view subject_meaning(unsigned subject) noexcept
+{
+    for (const auto& row : kSubjects)
+        if (row.subject == subject)
+            return row.meaning;
+    return {};
+}
+
+// Registry entry for an enhanced code: a class-specific row first, then the
+// registry's X.s.d row.
+inline const EnhancedCodeRow* find_enhanced_code(const EnhancedCode& e) noexcept
+{
+    if (!e.present())
+        return nullptr;
+    auto less = [](const EnhancedCodeRow& row, const EnhancedCode& k) {
+        if (row.klass != k.klass)
+            return row.klass < k.klass;
+        if (row.subject != k.subject)
+            return row.subject < k.subject;
+        return row.detail < k.detail;
+    };
+    for (std::uint8_t klass : {e.klass, std::uint8_t{0}}) {
+        const EnhancedCode key{klass, e.subject, e.detail};
+        const auto it = std::lower_bound(kEnhancedCodes.begin(), kEnhancedCodes.end(), key, less);
+        if (it != kEnhancedCodes.end() && it->klass == klass && it->subject == e.subject &&
+            it->detail == e.detail)
+            return &*it;
+    }
+    return nullptr;
+}
+
+// Text of a reply, possibly spread over several lines; every piece is
+// searched, so a vendor wording split across lines by the server still counts
+// when it stays within one line.
+struct ReplyText {
+    const std::string_view* pieces = nullptr;
+    std::size_t count = 0;
+
+    bool contains(std::string_view lower_needle) const noexcept
+    {
+        for (std::size_t i = 0; i < count; ++i)
+            if (contains_nocase(pieces[i], lower_needle))
+                return true;
+        return lower_needle.empty();
+    }
+};
+
+inline bool vendor_row_matches(const VendorRow& row, unsigned code, const EnhancedCode& e,
+                               const ReplyText& text) noexcept
+{
+    if (row.code != 0 && row.code != code)
+        return false;
+    if (row.enhanced.klass != 0) {
+        if (!e.present() || e.klass != row.enhanced.klass || e.subject != row.enhanced.subject)
+            return false;
+        const unsigned hi = row.detail_max > row.enhanced.detail ? row.detail_max : row.enhanced.detail;
+        if (e.detail < row.enhanced.detail || e.detail > hi)
+            return false;
+    }
+    if (row.code == 0 && row.enhanced.klass == 0 && row.text_contains.empty())
+        return false;  // a row with no key would match everything
+    return text.contains(row.text_contains);
+}
+
+inline const VendorRow* find_vendor(unsigned code, const EnhancedCode& e, const ReplyText& text) noexcept
+{
+    for (const auto& row : kVendorRows)
+        if (vendor_row_matches(row, code, e, text))
+            return &row;
+    return nullptr;
+}
+
+// Cause implied by the basic code alone, for failures whose text and
+// enhanced code say nothing more specific.
+constexpr Cause cause_from_basic_code(unsigned code) noexcept
+{
+    switch (code) {
+    case 420: return Cause::timeout;
+    case 421: return Cause::service_unavailable;
+    case 451: return Cause::server_error;
+    case 452: return Cause::server_error;
+    case 454: return Cause::tls_required;
+    case 500: case 501: case 502: case 503: case 504: case 555: return Cause::syntax;
+    case 521: case 556: return Cause::service_unavailable;
+    case 530: return Cause::auth_required;
+    case 534: case 535: return Cause::auth_failed;
+    case 538: return Cause::tls_required;
+    case 552: return Cause::message_too_large;
+    case 553: return Cause::syntax;
+    case 554: return Cause::policy;
+    default: return Cause::none;
+    }
+}
+
+// The likely cause of a reply. Success and intermediate replies have none.
+// Order of evidence: a vendor reading, the reply text, the enhanced code's
+// registry entry, then the basic code.
+inline Cause classify_cause(unsigned code, const EnhancedCode& e, const ReplyText& text,
+                            const VendorRow* vendor) noexcept
+{
+    const unsigned klass = code / 100;
+    if (klass != 4 && klass != 5)
+        return Cause::none;
+    if (vendor && vendor->cause != Cause::none)
+        return vendor->cause;
+    for (const auto& rule : kCauseTextRules)
+        if (klass >= rule.min_class && klass <= rule.max_class && text.contains(rule.needle))
+            return rule.cause;
+    if (const EnhancedCodeRow* row = find_enhanced_code(e); row && row->cause != Cause::none)
+        return row->cause;
+    return cause_from_basic_code(code);
+}
+
+inline const CauseRow& cause_row(Cause c) noexcept
+{
+    const auto i = static_cast<std::size_t>(c);
+    return kCauses[i < kCauses.size() ? i : 0];
+}
+
+inline std::string_view cause_label(Cause c) noexcept { return cause_row(c).label; }
+
+}  // namespace smtp_delivery

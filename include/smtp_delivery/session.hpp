@@ -1,0 +1,386 @@
+// Command/reply tracking for one SMTP session: which command each reply
+// answers (FIFO, so PIPELINING works), how long the server took, and the
+// assembly of multi-line replies that may span TCP segments.
+#pragma once
+
+#include "smtp_delivery/knowledge.hpp"
+#include "smtp_delivery/reply_parser.hpp"
+#include "smtp_delivery/types.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smtp_delivery {
+
+// A command verb, upper-cased and truncated; small enough to copy freely.
+struct Verb {
+    std::array<char, 12> chars{};
+    std::uint8_t size = 0;
+
+    // A command verb as the client wrote it, upper-cased.
+    static Verb from(std::string_view s) noexcept { return make(s, true); }
+    // One of our own names ("greeting", "end-of-data"), kept as written.
+    static Verb literal(std::string_view s) noexcept { return make(s, false); }
+    std::string_view view() const noexcept { return {chars.data(), size}; }
+    bool operator==(std::string_view s) const noexcept { return view() == s; }
+
+private:
+    static Verb make(std::string_view s, bool upper) noexcept
+    {
+        Verb v;
+        for (char c : s) {
+            if (v.size == v.chars.size() - 1)
+                break;
+            v.chars[v.size++] = (upper && c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+        }
+        return v;
+    }
+};
+
+inline constexpr std::string_view kGreeting = "greeting";
+inline constexpr std::string_view kEndOfData = "end-of-data";
+
+// Limits that keep one session's memory bounded whatever the traffic.
+struct SessionLimits {
+    std::size_t max_pending_commands = 128;  // pipelined commands awaiting a reply
+    std::size_t max_reply_lines = 1000;      // lines assembled into one reply
+    std::size_t max_reply_text = 4096;       // bytes of reply text kept for reading the cause
+    std::size_t max_command_line = 2048;     // bytes of a command line kept across segments
+};
+
+// Everything known about one complete reply; stored per frame and replayed.
+struct ReplyRecord {
+    std::uint16_t code = 0;
+    EnhancedCode enhanced;
+    Verb command;                 // empty when nothing was pending
+    std::uint32_t request_in = 0; // 0 = unknown
+    std::int64_t time_ns = -1;    // server time; -1 = unknown
+    Cause cause = Cause::none;
+    const VendorRow* vendor = nullptr;
+    std::uint16_t problems = 0;   // OR of all lines' problems
+    std::uint32_t line_count = 0;
+    std::uint32_t first_frame = 0;  // frame of the first line
+    bool code_mismatch = false;     // lines of a multi-line reply disagree on the code
+    bool enhanced_mismatch = false; // lines disagree on the enhanced code
+    bool lines_truncated = false;   // more lines than SessionLimits::max_reply_lines
+    bool pending_overflow = false;  // commands were dropped: too many pending
+
+    ReplyClass reply_class() const noexcept { return reply_class_of(code); }
+};
+
+// One reply line as seen in a frame.
+struct LineRecord {
+    std::uint16_t code = 0;
+    EnhancedCode enhanced;
+    std::uint16_t problems = 0;
+    bool continued = false;
+    std::uint32_t index = 0;  // 0-based line number within its reply
+};
+
+class SmtpSession {
+public:
+    explicit SmtpSession(SessionLimits limits = {}) : limits_(limits) {}
+
+    // Bytes the client sent, in stream order: commands, DATA bodies and BDAT
+    // chunks. The session follows the dialogue itself instead of trusting
+    // the SMTP dissector's state, which loses track after a refused DATA.
+    void on_client_data(std::string_view data, std::uint32_t frame, std::int64_t t_ns)
+    {
+        while (!data.empty()) {
+            if (bdat_remaining_ > 0) {
+                const std::size_t n =
+                    bdat_remaining_ < data.size() ? static_cast<std::size_t>(bdat_remaining_) : data.size();
+                bdat_remaining_ -= n;
+                data.remove_prefix(n);
+                continue;
+            }
+            if (in_data_) {
+                data.remove_prefix(scan_body(data));
+                if (!in_data_)
+                    push({Verb::literal(kEndOfData), frame, t_ns});
+                continue;
+            }
+            const std::size_t lf = data.find('\n');
+            if (lf == std::string_view::npos) {
+                keep_partial(data);
+                return;
+            }
+            std::string_view line = data.substr(0, lf + 1);
+            data.remove_prefix(lf + 1);
+            if (!partial_.empty() || skipping_long_line_) {
+                keep_partial(line);
+                skipping_long_line_ = false;
+                command_line(partial_, frame, t_ns);  // an over-long line counts by its head
+                partial_.clear();
+            } else {
+                command_line(line, frame, t_ns);
+            }
+        }
+    }
+
+    // Bytes the server sent, in stream order: calls `on_line` with each
+    // complete line (terminator included). A line cut by the end of the
+    // segment is kept (its head only, when over-long) until its end arrives.
+    template <typename OnLine>
+    void on_server_data(std::string_view data, OnLine&& on_line)
+    {
+        while (!data.empty()) {
+            const std::size_t lf = data.find('\n');
+            if (lf == std::string_view::npos) {
+                append_bounded(reply_partial_, data);
+                return;
+            }
+            const std::string_view line = data.substr(0, lf + 1);
+            data.remove_prefix(lf + 1);
+            if (reply_partial_.empty()) {
+                on_line(line);
+            } else {
+                append_bounded(reply_partial_, line);
+                if (reply_partial_.back() != '\n')
+                    reply_partial_.push_back('\n');  // keep the terminator of a cut line
+                const std::string joined = std::move(reply_partial_);
+                reply_partial_.clear();
+                on_line(std::string_view(joined));
+            }
+        }
+    }
+
+    // One reply line. Returns true and fills `out` when the line completes a
+    // reply; `line_out` always describes the line.
+    bool on_reply_line(std::string_view raw, std::uint32_t frame, std::int64_t t_ns, LineRecord& line_out,
+                       ReplyRecord& out)
+    {
+        const ReplyLine line = parse_reply_line(raw);
+        line_out = {line.code, line.enhanced, line.problems, line.continued,
+                    static_cast<std::uint32_t>(lines_in_reply_)};
+        if (lines_in_reply_ == 0) {
+            current_ = ReplyRecord{};
+            current_.code = line.code;
+            current_.enhanced = line.enhanced;
+            current_.first_frame = frame;
+            text_.clear();
+            text_starts_.clear();
+        } else {
+            if (line.code != current_.code)
+                current_.code_mismatch = true;
+            if (line.enhanced != current_.enhanced) {
+                if (!current_.enhanced.present())
+                    current_.enhanced = line.enhanced;
+                else if (line.enhanced.present())
+                    current_.enhanced_mismatch = true;
+            }
+        }
+        current_.problems |= line.problems;
+        ++lines_in_reply_;
+        if (lines_in_reply_ <= limits_.max_reply_lines) {
+            if (text_.size() < limits_.max_reply_text) {
+                const std::size_t room = limits_.max_reply_text - text_.size();
+                text_starts_.push_back(static_cast<std::uint32_t>(text_.size()));
+                text_.append(line.text.substr(0, room));
+            }
+        } else {
+            current_.lines_truncated = true;
+        }
+        // A line without a code cannot announce a continuation: it ends the
+        // reply so one bad line never swallows the rest of the session.
+        if (line.continued && !(line.problems & kNoCode))
+            return false;
+
+        finish(frame, t_ns, out);
+        return true;
+    }
+
+    bool in_data() const noexcept { return in_data_; }
+    bool tls_started() const noexcept { return tls_started_; }
+    std::size_t pending() const noexcept { return pending_.size(); }
+    std::uint32_t replies_seen() const noexcept { return replies_; }
+
+private:
+    struct Pending {
+        Verb verb;
+        std::uint32_t frame;
+        std::int64_t t_ns;
+    };
+
+    // One command line (terminator included or not).
+    void command_line(std::string_view line, std::uint32_t frame, std::int64_t t_ns)
+    {
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+            line.remove_suffix(1);
+        if (auth_continues_) {
+            // A line of an AUTH exchange answers the server's 334 challenge.
+            auth_continues_ = false;
+            push({Verb::from("AUTH"), frame, t_ns});
+            return;
+        }
+        std::size_t end = 0;
+        while (end < line.size() && line[end] != ' ')
+            ++end;
+        const Verb verb = Verb::from(line.substr(0, end));
+        push({verb, frame, t_ns});
+        if (verb == "BDAT") {
+            // "BDAT <size> [LAST]": the chunk follows at once, no reply awaited.
+            std::uint64_t size = 0;
+            std::size_t i = end;
+            while (i < line.size() && line[i] == ' ')
+                ++i;
+            for (; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i)
+                size = size > (UINT64_MAX - 9) / 10 ? UINT64_MAX : size * 10 + static_cast<unsigned>(line[i] - '0');
+            bdat_remaining_ = size;
+        }
+    }
+
+    void append_bounded(std::string& buf, std::string_view piece) const
+    {
+        const std::size_t cap = limits_.max_command_line;
+        if (buf.size() < cap)
+            buf.append(piece.substr(0, cap - buf.size()));
+    }
+
+    // Keeps the start of a command line that continues in a later segment;
+    // an over-long line is cut at the limit and the rest skipped.
+    void keep_partial(std::string_view piece)
+    {
+        if (skipping_long_line_)
+            return;
+        const std::size_t room = limits_.max_command_line > partial_.size()
+                                     ? limits_.max_command_line - partial_.size()
+                                     : 0;
+        if (piece.size() > room) {
+            partial_.append(piece.substr(0, room));
+            skipping_long_line_ = true;
+            return;
+        }
+        partial_.append(piece);
+    }
+
+    // Consumes message body bytes up to and including the "." line; clears
+    // in_data_ when the body ended. Returns the number of bytes consumed.
+    std::size_t scan_body(std::string_view data)
+    {
+        std::size_t i = 0;
+        while (i < data.size()) {
+            const char c = data[i];
+            switch (body_state_) {
+            case BodyState::line_start:
+                body_state_ = c == '.' ? BodyState::dot : (c == '\n' ? BodyState::line_start : BodyState::mid_line);
+                break;
+            case BodyState::dot:
+                if (c == '\n') {
+                    in_data_ = false;
+                    return i + 1;
+                }
+                body_state_ = c == '\r' ? BodyState::dot_cr : BodyState::mid_line;
+                break;
+            case BodyState::dot_cr:
+                if (c == '\n') {
+                    in_data_ = false;
+                    return i + 1;
+                }
+                body_state_ = BodyState::mid_line;
+                break;
+            case BodyState::mid_line: {
+                const std::size_t lf = data.find('\n', i);
+                if (lf == std::string_view::npos)
+                    return data.size();
+                i = lf;
+                body_state_ = BodyState::line_start;
+                break;
+            }
+            }
+            ++i;
+        }
+        return i;
+    }
+
+    void push(const Pending& p)
+    {
+        if (pending_.size() >= limits_.max_pending_commands) {
+            pending_.pop_front();
+            overflow_ = true;
+        }
+        pending_.push_back(p);
+    }
+
+    void finish(std::uint32_t frame, std::int64_t t_ns, ReplyRecord& out)
+    {
+        current_.line_count = static_cast<std::uint32_t>(lines_in_reply_);
+        lines_in_reply_ = 0;
+        (void)frame;
+
+        if (!pending_.empty()) {
+            const Pending p = pending_.front();
+            pending_.pop_front();
+            current_.command = p.verb;
+            current_.request_in = p.frame;
+            current_.time_ns = t_ns - p.t_ns;
+        } else if (replies_ == 0) {
+            current_.command = Verb::literal(kGreeting);
+        } else if (in_data_) {
+            // The server spoke during the message body: it answers the DATA
+            // transaction although the body never ended.
+            current_.command = Verb::literal(kEndOfData);
+        }
+        current_.pending_overflow = overflow_;
+        overflow_ = false;
+        ++replies_;
+
+        update_state(current_);
+
+        // Cause and vendor from code, enhanced code and text.
+        std::array<std::string_view, 64> pieces{};
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < text_starts_.size() && n < pieces.size(); ++i) {
+            const std::size_t begin = text_starts_[i];
+            const std::size_t end = i + 1 < text_starts_.size() ? text_starts_[i + 1] : text_.size();
+            pieces[n++] = std::string_view(text_).substr(begin, end - begin);
+        }
+        const ReplyText text{pieces.data(), n};
+        current_.vendor = find_vendor(current_.code, current_.enhanced, text);
+        current_.cause = classify_cause(current_.code, current_.enhanced, text, current_.vendor);
+        out = current_;
+    }
+
+    void update_state(const ReplyRecord& r)
+    {
+        const std::string_view verb = r.command.view();
+        if (verb == "DATA") {
+            in_data_ = (r.code == 354);
+            body_state_ = BodyState::line_start;
+        } else if (verb == "AUTH") {
+            auth_continues_ = (r.code == 334);
+        } else if (verb == "STARTTLS") {
+            if (r.code == 220)
+                tls_started_ = true;
+        } else if (verb == kEndOfData) {
+            in_data_ = false;
+        }
+        if (r.code == 421 || r.code == 221)
+            in_data_ = false;
+    }
+
+    SessionLimits limits_;
+    std::deque<Pending> pending_;
+    ReplyRecord current_;
+    std::string text_;
+    std::vector<std::uint32_t> text_starts_;
+    std::size_t lines_in_reply_ = 0;
+    std::uint32_t replies_ = 0;
+    enum class BodyState : std::uint8_t { line_start, dot, dot_cr, mid_line };
+    std::string partial_;        // start of a command line continued in a later segment
+    std::string reply_partial_;  // start of a reply line continued in a later segment
+    std::uint64_t bdat_remaining_ = 0;
+    BodyState body_state_ = BodyState::line_start;
+    bool skipping_long_line_ = false;
+    bool in_data_ = false;
+    bool auth_continues_ = false;
+    bool tls_started_ = false;
+    bool overflow_ = false;
+};
+
+}  // namespace smtp_delivery

@@ -1,0 +1,449 @@
+/* SMTP Delivery: a post-dissector that explains SMTP replies.
+ *
+ * It reads what Wireshark's SMTP dissector found (command lines, reply lines,
+ * end of DATA) from the protocol tree, hands the bytes to the pure C++ core
+ * in include/smtp_delivery/, and shows the findings as fields and expert
+ * info. Findings are computed on the first pass and replayed afterwards.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "compat.h"
+#include "smtp_delivery_glue.h"
+
+#include "smtp_delivery/analysis.hpp"
+#include "smtp_delivery/knowledge.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <string_view>
+
+using namespace smtp_delivery;
+
+namespace {
+
+int proto_smtp_delivery = -1;
+dissector_handle_t smtp_delivery_handle;
+
+/* Reply */
+int hf_reply = -1;
+int hf_reply_code = -1;
+int hf_reply_class = -1;
+int hf_reply_meaning = -1;
+int hf_reply_enhanced = -1;
+int hf_reply_enhanced_class = -1;
+int hf_reply_enhanced_subject = -1;
+int hf_reply_enhanced_detail = -1;
+int hf_reply_enhanced_meaning = -1;
+int hf_reply_vendor = -1;
+int hf_reply_vendor_meaning = -1;
+int hf_reply_command = -1;
+int hf_reply_request_in = -1;
+int hf_reply_time = -1;
+int hf_reply_cause = -1;
+int hf_reply_advice = -1;
+int hf_reply_lines = -1;
+int hf_reply_first_frame = -1;
+/* Reply lines */
+int hf_line = -1;
+int hf_line_code = -1;
+int hf_line_enhanced = -1;
+int hf_line_continued = -1;
+
+int ett_smtp_delivery = -1;
+int ett_reply = -1;
+int ett_enhanced = -1;
+int ett_line = -1;
+
+expert_field ei_transient = EI_INIT;
+expert_field ei_permanent = EI_INIT;
+expert_field ei_no_code = EI_INIT;
+expert_field ei_code_out_of_range = EI_INIT;
+expert_field ei_bad_separator = EI_INIT;
+expert_field ei_bad_enhanced = EI_INIT;
+expert_field ei_enhanced_mismatch = EI_INIT;
+expert_field ei_multiline_mismatch = EI_INIT;
+expert_field ei_line_ending = EI_INIT;
+expert_field ei_line_too_long = EI_INIT;
+expert_field ei_limit = EI_INIT;
+
+/* Fields of other dissectors that the analysis reads: the bytes of each
+ * SMTP protocol item (releases differ in how they split lines into fields,
+ * and the SMTP dissector loses track of DATA after a refused command, so the
+ * core reads the dialogue itself), and smtp.rsp, which marks server replies. */
+int proto_smtp = -1;
+int hf_smtp_rsp = -1;
+
+const value_string reply_class_vals[] = {
+    {2, "success"},
+    {3, "intermediate"},
+    {4, "transient"},
+    {5, "permanent"},
+    {0, NULL},
+};
+
+Analysis g_analysis;
+
+void cleanup_analysis(void)
+{
+    g_analysis.clear();
+}
+
+std::int64_t to_ns(const nstime_t& t)
+{
+    return static_cast<std::int64_t>(t.secs) * 1000000000LL + t.nsecs;
+}
+
+/* Bytes of a field as a view, or empty when they are not all captured. */
+std::string_view field_bytes(const field_info* fi)
+{
+    if (!fi || !fi->ds_tvb || fi->length <= 0 || fi->start < 0)
+        return {};
+    if (!tvb_bytes_exist(fi->ds_tvb, fi->start, fi->length))
+        return {};
+    const guint8* p = tvb_get_ptr(fi->ds_tvb, fi->start, fi->length);
+    return std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(fi->length));
+}
+
+GPtrArray* fields_of(proto_tree* tree, int hf)
+{
+    return hf < 0 ? nullptr : proto_get_finfo_ptr_array(tree, hf);
+}
+
+/* First pass: feed the core with this frame's SMTP bytes. */
+void analyse_frame(packet_info* pinfo, proto_tree* tree)
+{
+    GPtrArray* pdus = fields_of(tree, proto_smtp);
+    if (!pdus)
+        return;
+    conversation_t* conv = find_conversation_pinfo(pinfo, 0);
+    if (!conv)
+        return;
+    const std::uint64_t session_id = conv->conv_index;
+    const std::int64_t now = to_ns(pinfo->abs_ts);
+    const bool from_server = fields_of(tree, hf_smtp_rsp) != nullptr;
+
+    for (guint i = 0; i < pdus->len; ++i) {
+        const std::string_view bytes = field_bytes(static_cast<const field_info*>(g_ptr_array_index(pdus, i)));
+        if (from_server)
+            g_analysis.add_reply_data(session_id, bytes, pinfo->num, now);
+        else
+            g_analysis.add_client_data(session_id, bytes, pinfo->num, now);
+    }
+}
+
+/* {client} / {server} in advice become the addresses of this reply's frame
+ * (a reply travels server -> client). */
+std::string expand_advice(std::string_view advice, packet_info* pinfo)
+{
+    std::string out;
+    out.reserve(advice.size() + 48);
+    while (!advice.empty()) {
+        const std::size_t brace = advice.find('{');
+        if (brace == std::string_view::npos) {
+            out.append(advice);
+            break;
+        }
+        out.append(advice.substr(0, brace));
+        advice.remove_prefix(brace);
+        if (advice.substr(0, 8) == "{client}") {
+            out.append(address_to_str(pinfo->pool, &pinfo->dst));
+            advice.remove_prefix(8);
+        } else if (advice.substr(0, 8) == "{server}") {
+            out.append(address_to_str(pinfo->pool, &pinfo->src));
+            advice.remove_prefix(8);
+        } else {
+            out.push_back('{');
+            advice.remove_prefix(1);
+        }
+    }
+    return out;
+}
+
+/* Copies a view into packet scope with a terminating NUL for the epan API. */
+const char* cstr(packet_info* pinfo, std::string_view s)
+{
+    return wmem_strndup(pinfo->pool, s.data(), s.size());
+}
+
+void add_line_problems(packet_info* pinfo, proto_item* item, std::uint16_t problems)
+{
+    if (problems & kNoCode)
+        expert_add_info(pinfo, item, &ei_no_code);
+    if (problems & kCodeOutOfRange)
+        expert_add_info(pinfo, item, &ei_code_out_of_range);
+    if (problems & kBadSeparator)
+        expert_add_info(pinfo, item, &ei_bad_separator);
+    if (problems & kBadEnhanced)
+        expert_add_info(pinfo, item, &ei_bad_enhanced);
+    if (problems & kEnhancedMismatch)
+        expert_add_info(pinfo, item, &ei_enhanced_mismatch);
+    if (problems & kBareLineFeed)
+        expert_add_info(pinfo, item, &ei_line_ending);
+    if (problems & kLineTooLong)
+        expert_add_info(pinfo, item, &ei_line_too_long);
+}
+
+void show_line(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const LineRecord& line)
+{
+    char enh[16];
+    proto_item* li = proto_tree_add_item(tree, hf_line, tvb, 0, 0, ENC_NA);
+    proto_item_set_generated(li);
+    proto_tree* lt = proto_item_add_subtree(li, ett_line);
+    proto_item_append_text(li, " %u", line.index + 1);
+    if (line.code) {
+        proto_item_append_text(li, ": %u%c", line.code, line.continued ? '-' : ' ');
+        proto_item_set_generated(proto_tree_add_uint(lt, hf_line_code, tvb, 0, 0, line.code));
+    } else {
+        proto_item_append_text(li, ": no reply code");
+    }
+    if (line.enhanced.present()) {
+        const std::string_view e = format_enhanced(line.enhanced, enh, sizeof enh);
+        proto_item_append_text(li, "%s", enh);
+        proto_item_set_generated(proto_tree_add_string(lt, hf_line_enhanced, tvb, 0, 0, cstr(pinfo, e)));
+    }
+    proto_item_set_generated(proto_tree_add_boolean(lt, hf_line_continued, tvb, 0, 0, line.continued));
+    add_line_problems(pinfo, li, line.problems);
+}
+
+void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const ReplyRecord& r)
+{
+    char enh[16];
+    const std::string_view enhanced = format_enhanced(r.enhanced, enh, sizeof enh);
+    const ReplyClass klass = r.reply_class();
+
+    proto_item* ri = proto_tree_add_item(tree, hf_reply, tvb, 0, 0, ENC_NA);
+    proto_item_set_generated(ri);
+    proto_tree* rt = proto_item_add_subtree(ri, ett_reply);
+    if (r.code)
+        proto_item_append_text(ri, ": %u", r.code);
+    if (!enhanced.empty())
+        proto_item_append_text(ri, " %s", enh);
+    proto_item_append_text(ri, " (%s", reply_class_label(klass).data());
+    if (r.cause != Cause::none)
+        proto_item_append_text(ri, ", %s", cause_label(r.cause).data());
+    proto_item_append_text(ri, ")");
+    if (r.command.size)
+        proto_item_append_text(ri, " to %s", cstr(pinfo, r.command.view()));
+
+    if (r.code) {
+        proto_item* ci = proto_tree_add_uint(rt, hf_reply_code, tvb, 0, 0, r.code);
+        proto_item_set_generated(ci);
+        if (klass != ReplyClass::unknown)
+            proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_class, tvb, 0, 0, static_cast<guint32>(klass)));
+        std::string_view meaning;
+        if (const BasicCodeRow* row = find_basic_code(r.code))
+            meaning = row->meaning;
+        else
+            meaning = class_meaning(r.code / 100);
+        if (!meaning.empty())
+            proto_item_set_generated(proto_tree_add_string(rt, hf_reply_meaning, tvb, 0, 0, cstr(pinfo, meaning)));
+    }
+
+    if (!enhanced.empty()) {
+        proto_item* ei = proto_tree_add_string(rt, hf_reply_enhanced, tvb, 0, 0, cstr(pinfo, enhanced));
+        proto_item_set_generated(ei);
+        proto_tree* et = proto_item_add_subtree(ei, ett_enhanced);
+        proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_class, tvb, 0, 0, r.enhanced.klass));
+        proto_item* si = proto_tree_add_uint(et, hf_reply_enhanced_subject, tvb, 0, 0, r.enhanced.subject);
+        proto_item_set_generated(si);
+        const std::string_view subj = subject_meaning(r.enhanced.subject);
+        if (!subj.empty())
+            proto_item_append_text(si, " (%s)", cstr(pinfo, subj));
+        proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_detail, tvb, 0, 0, r.enhanced.detail));
+        std::string_view emeaning;
+        if (const EnhancedCodeRow* row = find_enhanced_code(r.enhanced))
+            emeaning = row->meaning;
+        else
+            emeaning = subj;
+        if (!emeaning.empty())
+            proto_item_set_generated(
+                proto_tree_add_string(et, hf_reply_enhanced_meaning, tvb, 0, 0, cstr(pinfo, emeaning)));
+    }
+
+    if (r.vendor) {
+        proto_item_set_generated(proto_tree_add_string(rt, hf_reply_vendor, tvb, 0, 0, cstr(pinfo, r.vendor->vendor)));
+        proto_item_set_generated(
+            proto_tree_add_string(rt, hf_reply_vendor_meaning, tvb, 0, 0, cstr(pinfo, r.vendor->meaning)));
+    }
+
+    if (r.command.size)
+        proto_item_set_generated(proto_tree_add_string(rt, hf_reply_command, tvb, 0, 0, cstr(pinfo, r.command.view())));
+    if (r.request_in)
+        proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_request_in, tvb, 0, 0, r.request_in));
+    if (r.time_ns >= 0) {
+        nstime_t t;
+        t.secs = static_cast<time_t>(r.time_ns / 1000000000LL);
+        t.nsecs = static_cast<int>(r.time_ns % 1000000000LL);
+        proto_item_set_generated(proto_tree_add_time(rt, hf_reply_time, tvb, 0, 0, &t));
+    }
+
+    if (r.cause != Cause::none) {
+        const CauseRow& cause = cause_row(r.cause);
+        proto_item* ci = proto_tree_add_string(rt, hf_reply_cause, tvb, 0, 0, cstr(pinfo, cause.label));
+        proto_item_set_generated(ci);
+        if (!cause.description.empty())
+            proto_item_append_text(ci, " (%s)", cstr(pinfo, cause.description));
+        if (!cause.advice.empty()) {
+            const std::string advice = expand_advice(cause.advice, pinfo);
+            proto_item_set_generated(proto_tree_add_string(rt, hf_reply_advice, tvb, 0, 0, cstr(pinfo, advice)));
+        }
+    }
+
+    proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_lines, tvb, 0, 0, r.line_count));
+    if (r.first_frame && r.first_frame != pinfo->num)
+        proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_first_frame, tvb, 0, 0, r.first_frame));
+
+    if (r.code_mismatch)
+        expert_add_info(pinfo, ri, &ei_multiline_mismatch);
+    if (r.lines_truncated || r.pending_overflow)
+        expert_add_info_format(pinfo, ri, &ei_limit, "Limit reached: %s",
+                               r.lines_truncated ? "reply has too many lines; the rest is counted, not read"
+                                                 : "too many commands awaiting a reply; the oldest were dropped");
+    if (klass == ReplyClass::transient)
+        expert_add_info_format(pinfo, ri, &ei_transient, "Transient failure %u%s%s%s%s", r.code,
+                               enhanced.empty() ? "" : " ", enhanced.empty() ? "" : enh,
+                               r.cause != Cause::none ? ": " : "",
+                               r.cause != Cause::none ? cause_label(r.cause).data() : "");
+    else if (klass == ReplyClass::permanent)
+        expert_add_info_format(pinfo, ri, &ei_permanent, "Permanent failure %u%s%s%s%s", r.code,
+                               enhanced.empty() ? "" : " ", enhanced.empty() ? "" : enh,
+                               r.cause != Cause::none ? ": " : "",
+                               r.cause != Cause::none ? cause_label(r.cause).data() : "");
+}
+
+int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
+{
+    if (!pinfo->fd->visited && tree)
+        analyse_frame(pinfo, tree);
+
+    const FrameFindings* findings = g_analysis.find_frame(pinfo->num);
+    if (!findings || !tree)
+        return 0;
+
+    proto_item* top = proto_tree_add_item(tree, proto_smtp_delivery, tvb, 0, 0, ENC_NA);
+    proto_tree* st = proto_item_add_subtree(top, ett_smtp_delivery);
+
+    for (const ReplyRecord& r : findings->replies)
+        show_reply(tvb, pinfo, st, r);
+
+    /* Lines are worth a look on their own only when a reply spans several
+     * lines or a line is malformed. */
+    for (const LineRecord& line : findings->lines) {
+        const bool multi = line.continued || line.index > 0;
+        if (multi || line.problems)
+            show_line(tvb, pinfo, st, line);
+    }
+    if (findings->lines_dropped)
+        expert_add_info_format(pinfo, top, &ei_limit, "Limit reached: %u more reply lines in this frame not shown",
+                               findings->lines_dropped);
+    return tvb_captured_length(tvb);
+}
+
+int lookup_field(const char* name)
+{
+    return proto_registrar_get_id_byname(name);
+}
+
+}  // namespace
+
+void proto_register_smtp_delivery(void)
+{
+    static hf_register_info hf[] = {
+        {&hf_reply, {"Reply", "smtp_delivery.reply", FT_NONE, BASE_NONE, NULL, 0x0,
+                     "One complete SMTP reply, explained", HFILL}},
+        {&hf_reply_code, {"Reply code", "smtp_delivery.reply.code", FT_UINT16, BASE_DEC, NULL, 0x0,
+                          "Basic reply code (RFC 5321)", HFILL}},
+        {&hf_reply_class, {"Reply class", "smtp_delivery.reply.class", FT_UINT8, BASE_DEC, VALS(reply_class_vals), 0x0,
+                           "First digit of the reply code: success, intermediate, transient or permanent", HFILL}},
+        {&hf_reply_meaning, {"Meaning", "smtp_delivery.reply.meaning", FT_STRING, BASE_NONE, NULL, 0x0,
+                             "What the basic reply code means", HFILL}},
+        {&hf_reply_enhanced, {"Enhanced status code", "smtp_delivery.reply.enhanced", FT_STRING, BASE_NONE, NULL, 0x0,
+                              "Enhanced status code class.subject.detail (RFC 3463)", HFILL}},
+        {&hf_reply_enhanced_class, {"Class", "smtp_delivery.reply.enhanced.class", FT_UINT8, BASE_DEC,
+                                    VALS(reply_class_vals), 0x0, "Class of the enhanced status code", HFILL}},
+        {&hf_reply_enhanced_subject, {"Subject", "smtp_delivery.reply.enhanced.subject", FT_UINT16, BASE_DEC, NULL,
+                                      0x0, "Subject of the enhanced status code", HFILL}},
+        {&hf_reply_enhanced_detail, {"Detail", "smtp_delivery.reply.enhanced.detail", FT_UINT16, BASE_DEC, NULL, 0x0,
+                                     "Detail of the enhanced status code", HFILL}},
+        {&hf_reply_enhanced_meaning, {"Meaning", "smtp_delivery.reply.enhanced.meaning", FT_STRING, BASE_NONE, NULL,
+                                      0x0, "What the enhanced status code means", HFILL}},
+        {&hf_reply_vendor, {"Vendor", "smtp_delivery.reply.vendor", FT_STRING, BASE_NONE, NULL, 0x0,
+                            "Vendor or provider whose reading of this reply applies", HFILL}},
+        {&hf_reply_vendor_meaning, {"Vendor meaning", "smtp_delivery.reply.vendor_meaning", FT_STRING, BASE_NONE,
+                                    NULL, 0x0, "What this reply means from that vendor or provider", HFILL}},
+        {&hf_reply_command, {"Answers", "smtp_delivery.reply.command", FT_STRING, BASE_NONE, NULL, 0x0,
+                             "Command this reply answers: greeting, end-of-data or the command verb", HFILL}},
+        {&hf_reply_request_in, {"Request in frame", "smtp_delivery.reply.request_in", FT_FRAMENUM, BASE_NONE,
+                                FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0, "Frame of the command this reply answers",
+                                HFILL}},
+        {&hf_reply_time, {"Server time", "smtp_delivery.reply.time", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+                          "Time from the command to this reply", HFILL}},
+        {&hf_reply_cause, {"Likely cause", "smtp_delivery.reply.cause", FT_STRING, BASE_NONE, NULL, 0x0,
+                           "Likely cause of a failure, read from code and text", HFILL}},
+        {&hf_reply_advice, {"Advice", "smtp_delivery.reply.advice", FT_STRING, BASE_NONE, NULL, 0x0,
+                            "What to try next", HFILL}},
+        {&hf_reply_lines, {"Lines", "smtp_delivery.reply.lines", FT_UINT32, BASE_DEC, NULL, 0x0,
+                           "Number of lines of this reply", HFILL}},
+        {&hf_reply_first_frame, {"First line in frame", "smtp_delivery.reply.first_frame", FT_FRAMENUM, BASE_NONE,
+                                 NULL, 0x0, "Frame carrying the first line of a reply spread over segments", HFILL}},
+        {&hf_line, {"Reply line", "smtp_delivery.reply.line", FT_NONE, BASE_NONE, NULL, 0x0,
+                    "One line of a multi-line or malformed reply", HFILL}},
+        {&hf_line_code, {"Code", "smtp_delivery.reply.line.code", FT_UINT16, BASE_DEC, NULL, 0x0,
+                         "Reply code on this line", HFILL}},
+        {&hf_line_enhanced, {"Enhanced status code", "smtp_delivery.reply.line.enhanced", FT_STRING, BASE_NONE, NULL,
+                             0x0, "Enhanced status code on this line", HFILL}},
+        {&hf_line_continued, {"Continued", "smtp_delivery.reply.line.continued", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+                              "More lines of the same reply follow", HFILL}},
+    };
+
+    static gint* ett[] = {&ett_smtp_delivery, &ett_reply, &ett_enhanced, &ett_line};
+
+    static ei_register_info ei[] = {
+        {&ei_transient, {"smtp_delivery.expert.transient", PI_RESPONSE_CODE, PI_WARN,
+                         "Transient failure: the server may accept a later retry", EXPFILL}},
+        {&ei_permanent, {"smtp_delivery.expert.permanent", PI_RESPONSE_CODE, PI_ERROR,
+                         "Permanent failure: retrying unchanged will not help", EXPFILL}},
+        {&ei_no_code, {"smtp_delivery.expert.no_code", PI_MALFORMED, PI_ERROR,
+                       "Malformed reply: the line has no three-digit reply code", EXPFILL}},
+        {&ei_code_out_of_range, {"smtp_delivery.expert.code_out_of_range", PI_MALFORMED, PI_WARN,
+                                 "Malformed reply: code outside 2yz-5yz with y from 0 to 5", EXPFILL}},
+        {&ei_bad_separator, {"smtp_delivery.expert.bad_separator", PI_MALFORMED, PI_WARN,
+                             "Malformed reply: code not followed by space or hyphen", EXPFILL}},
+        {&ei_bad_enhanced, {"smtp_delivery.expert.bad_enhanced", PI_MALFORMED, PI_WARN,
+                            "Malformed enhanced status code (RFC 3463 wants class 2, 4 or 5 and 1-3 digit parts)",
+                            EXPFILL}},
+        {&ei_enhanced_mismatch, {"smtp_delivery.expert.enhanced_class_mismatch", PI_PROTOCOL, PI_WARN,
+                                 "Enhanced status class disagrees with the basic reply code", EXPFILL}},
+        {&ei_multiline_mismatch, {"smtp_delivery.expert.multiline_code_mismatch", PI_PROTOCOL, PI_WARN,
+                                  "Lines of one multi-line reply carry different reply codes", EXPFILL}},
+        {&ei_line_ending, {"smtp_delivery.expert.bare_lf", PI_PROTOCOL, PI_NOTE,
+                           "Reply line ends in a bare LF instead of CRLF", EXPFILL}},
+        {&ei_line_too_long, {"smtp_delivery.expert.line_too_long", PI_PROTOCOL, PI_NOTE,
+                             "Reply line longer than the 512 octets RFC 5321 allows", EXPFILL}},
+        {&ei_limit, {"smtp_delivery.expert.limit", PI_UNDECODED, PI_NOTE,
+                     "Limit reached: part of the analysis was skipped to bound memory", EXPFILL}},
+    };
+
+    proto_smtp_delivery = proto_register_protocol("SMTP Delivery", "SMTP Delivery", "smtp_delivery");
+    proto_register_field_array(proto_smtp_delivery, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    expert_module_t* expert = expert_register_protocol(proto_smtp_delivery);
+    expert_register_field_array(expert, ei, array_length(ei));
+
+    smtp_delivery_handle = create_dissector_handle(dissect_smtp_delivery, proto_smtp_delivery);
+    register_postdissector(smtp_delivery_handle);
+    register_cleanup_routine(cleanup_analysis);
+}
+
+void proto_reg_handoff_smtp_delivery(void)
+{
+    proto_smtp = proto_get_id_by_filter_name("smtp");
+    hf_smtp_rsp = lookup_field("smtp.rsp");
+
+    GArray* wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
+    for (int hf : {proto_smtp, hf_smtp_rsp})
+        if (hf >= 0)
+            g_array_append_val(wanted, hf);
+    set_postdissector_wanted_hfids(smtp_delivery_handle, wanted);
+}

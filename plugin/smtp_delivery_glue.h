@@ -1,0 +1,9 @@
+/* Registration functions of the SMTP Delivery protocol, called from the
+ * plugin entry points.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#pragma once
+
+void proto_register_smtp_delivery(void);
+void proto_reg_handoff_smtp_delivery(void);

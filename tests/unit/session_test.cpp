@@ -1,0 +1,277 @@
+#include "smtp_delivery/analysis.hpp"
+#include "smtp_delivery/session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+using namespace smtp_delivery;
+
+namespace {
+
+constexpr std::int64_t ms = 1000000;
+
+// Feeds a reply (one or more lines) and returns the completed record.
+struct Harness {
+    SmtpSession session;
+    std::vector<ReplyRecord> replies;
+    std::vector<LineRecord> lines;
+
+    void reply(std::initializer_list<const char*> raw_lines, std::uint32_t frame, std::int64_t t)
+    {
+        for (const char* l : raw_lines) {
+            LineRecord line;
+            ReplyRecord r;
+            if (session.on_reply_line(l, frame, t, line, r))
+                replies.push_back(r);
+            lines.push_back(line);
+        }
+    }
+};
+
+TEST(Session, GreetingThenCommandsInOrder)
+{
+    Harness h;
+    h.reply({"220 mx.example.net ESMTP\r\n"}, 1, 0);
+    h.session.on_client_data("EHLO client.example.org\r\n", 3, 10 * ms);
+    h.reply({"250-mx.example.net\r\n", "250-PIPELINING\r\n", "250 8BITMIME\r\n"}, 4, 12 * ms);
+    ASSERT_EQ(h.replies.size(), 2u);
+    EXPECT_EQ(h.replies[0].command.view(), "greeting");
+    EXPECT_EQ(h.replies[0].request_in, 0u);
+    EXPECT_LT(h.replies[0].time_ns, 0);
+    EXPECT_EQ(h.replies[1].command.view(), "EHLO");
+    EXPECT_EQ(h.replies[1].request_in, 3u);
+    EXPECT_EQ(h.replies[1].time_ns, 2 * ms);
+    EXPECT_EQ(h.replies[1].line_count, 3u);
+    EXPECT_FALSE(h.replies[1].code_mismatch);
+    ASSERT_EQ(h.lines.size(), 4u);
+    EXPECT_EQ(h.lines[2].index, 1u);
+    EXPECT_TRUE(h.lines[2].continued);
+    EXPECT_FALSE(h.lines[3].continued);
+}
+
+TEST(Session, PipelinedCommandsAnsweredInOrder)
+{
+    Harness h;
+    h.reply({"220 hi\r\n"}, 1, 0);
+    h.session.on_client_data("MAIL FROM:<a@example.org>\r\n", 5, 100 * ms);
+    h.session.on_client_data("RCPT TO:<b@example.net>\r\n", 5, 100 * ms);
+    h.session.on_client_data("RCPT TO:<c@example.net>\r\n", 5, 100 * ms);
+    h.session.on_client_data("DATA\r\n", 5, 100 * ms);
+    h.reply({"250 2.1.0 Ok\r\n", "250 2.1.5 Ok\r\n", "550 5.1.1 <c@example.net>: Recipient address rejected: "
+                                                     "User unknown in local recipient table\r\n",
+             "354 End data with <CR><LF>.<CR><LF>\r\n"},
+            6, 103 * ms);
+    ASSERT_EQ(h.replies.size(), 5u);
+    EXPECT_EQ(h.replies[1].command.view(), "MAIL");
+    EXPECT_EQ(h.replies[2].command.view(), "RCPT");
+    EXPECT_EQ(h.replies[3].command.view(), "RCPT");
+    EXPECT_EQ(h.replies[3].enhanced, (EnhancedCode{5, 1, 1}));
+    EXPECT_EQ(h.replies[4].command.view(), "DATA");
+    for (int i = 1; i < 5; ++i) {
+        EXPECT_EQ(h.replies[i].request_in, 5u);
+        EXPECT_EQ(h.replies[i].time_ns, 3 * ms);
+    }
+    EXPECT_TRUE(h.session.in_data());
+    h.session.on_client_data("Subject: hi\r\n\r\n..dot-stuffed line\r\n", 7, 150 * ms);
+    EXPECT_TRUE(h.session.in_data());
+    h.session.on_client_data("last line\r\n.", 8, 190 * ms);
+    EXPECT_TRUE(h.session.in_data());
+    h.session.on_client_data("\r\n", 9, 200 * ms);
+    EXPECT_FALSE(h.session.in_data());
+    h.reply({"250 2.0.0 Ok: queued as ABC\r\n"}, 10, 250 * ms);
+    EXPECT_EQ(h.replies.back().command.view(), "end-of-data");
+    EXPECT_EQ(h.replies.back().request_in, 9u);
+    EXPECT_EQ(h.replies.back().time_ns, 50 * ms);
+}
+
+TEST(Session, ReplySpanningSegments)
+{
+    Harness h;
+    h.reply({"220 hi\r\n"}, 1, 0);
+    h.session.on_client_data("EHLO x\r\n", 2, 0);
+    h.reply({"250-first\r\n"}, 3, ms);
+    EXPECT_EQ(h.replies.size(), 1u);
+    h.reply({"250 last\r\n"}, 4, 2 * ms);
+    ASSERT_EQ(h.replies.size(), 2u);
+    EXPECT_EQ(h.replies[1].first_frame, 3u);
+    EXPECT_EQ(h.replies[1].line_count, 2u);
+    EXPECT_EQ(h.replies[1].command.view(), "EHLO");
+}
+
+TEST(Session, MultilineCodeMismatchAndEnhancedOnEveryLine)
+{
+    Harness h;
+    h.reply({"220 hi\r\n"}, 1, 0);
+    h.session.on_client_data("EHLO x\r\n", 2, 0);
+    h.reply({"250-first\r\n", "251 second\r\n"}, 3, 0);
+    EXPECT_TRUE(h.replies.back().code_mismatch);
+
+    h.session.on_client_data("MAIL FROM:<>\r\n", 4, 0);
+    h.reply({"421-4.7.0 one\r\n", "421-4.7.0 two\r\n", "421 4.7.28 three\r\n"}, 5, 0);
+    EXPECT_FALSE(h.replies.back().code_mismatch);
+    EXPECT_TRUE(h.replies.back().enhanced_mismatch);
+    EXPECT_EQ(h.replies.back().enhanced, (EnhancedCode{4, 7, 0}));
+    EXPECT_EQ(h.lines.back().enhanced, (EnhancedCode{4, 7, 28}));
+}
+
+TEST(Session, LineWithoutCodeEndsTheReply)
+{
+    Harness h;
+    h.reply({"hello there\r\n"}, 1, 0);
+    ASSERT_EQ(h.replies.size(), 1u);
+    EXPECT_TRUE(h.replies[0].problems & kNoCode);
+    EXPECT_EQ(h.replies[0].code, 0);
+}
+
+TEST(Session, AuthExchangeAndStarttls)
+{
+    Harness h;
+    h.reply({"220 hi\r\n"}, 1, 0);
+    h.session.on_client_data("AUTH LOGIN\r\n", 2, 0);
+    h.reply({"334 VXNlcm5hbWU6\r\n"}, 3, 0);
+    h.session.on_client_data("dXNlcg==\r\n", 4, 0);
+    h.reply({"334 UGFzc3dvcmQ6\r\n"}, 5, 0);
+    h.session.on_client_data("c2VjcmV0\r\n", 6, 0);  // unknown mechanism lines look like commands
+    h.reply({"535 5.7.8 Error: authentication failed\r\n"}, 7, 0);
+    ASSERT_EQ(h.replies.size(), 4u);
+    EXPECT_EQ(h.replies[1].command.view(), "AUTH");
+    EXPECT_EQ(h.replies[2].command.view(), "AUTH");
+    EXPECT_EQ(h.replies[2].request_in, 4u);
+    EXPECT_EQ(h.replies[3].command.view(), "AUTH");
+    EXPECT_EQ(h.replies[3].request_in, 6u);
+
+    h.session.on_client_data("STARTTLS\r\n", 8, 0);
+    h.reply({"220 2.0.0 Ready to start TLS\r\n"}, 9, 0);
+    EXPECT_EQ(h.replies.back().command.view(), "STARTTLS");
+    EXPECT_TRUE(h.session.tls_started());
+}
+
+TEST(Session, BdatChunksAnswerBdat)
+{
+    Harness h;
+    h.reply({"220 hi\r\n"}, 1, 0);
+    // Chunk data follows the command at once and may hold anything,
+    // including text that looks like commands.
+    h.session.on_client_data("BDAT 14\r\nQUIT\r\nRSET\r\n12", 2, 0);
+    h.session.on_client_data("bdat 5 LAST\r\n.\r\n.\n", 3, 0);
+    h.reply({"250 2.0.0 14 octets received\r\n"}, 4, 0);
+    h.reply({"250 2.0.0 Ok: queued\r\n"}, 5, 0);
+    ASSERT_EQ(h.replies.size(), 3u);
+    EXPECT_EQ(h.replies[1].command.view(), "BDAT");
+    EXPECT_EQ(h.replies[1].request_in, 2u);
+    EXPECT_EQ(h.replies[2].command.view(), "BDAT");
+    EXPECT_EQ(h.replies[2].request_in, 3u);
+    EXPECT_EQ(h.session.pending(), 0u);
+}
+
+TEST(Session, RefusedDataKeepsReadingCommands)
+{
+    Harness h;
+    h.reply({"220 hi\r\n"}, 1, 0);
+    h.session.on_client_data("DATA\r\n", 2, 0);
+    h.reply({"503 5.5.1 Error: need RCPT command\r\n"}, 3, 0);
+    EXPECT_FALSE(h.session.in_data());
+    h.session.on_client_data("MAIL FROM:<a@example.org>\r\n", 4, 0);
+    h.reply({"250 2.1.0 Ok\r\n"}, 5, 0);
+    EXPECT_EQ(h.replies.back().command.view(), "MAIL");
+    EXPECT_EQ(h.replies.back().request_in, 4u);
+}
+
+TEST(Session, EndOfDataPipelinedWithQuit)
+{
+    Harness h;
+    h.reply({"220 hi\r\n"}, 1, 0);
+    h.session.on_client_data("DATA\r\n", 2, 0);
+    h.reply({"354 go\r\n"}, 3, 0);
+    h.session.on_client_data("body\r\n.\r\nQUIT\r\n", 4, 0);
+    h.reply({"250 2.0.0 Ok: queued\r\n", "221 2.0.0 Bye\r\n"}, 5, 0);
+    ASSERT_EQ(h.replies.size(), 4u);
+    EXPECT_EQ(h.replies[2].command.view(), "end-of-data");
+    EXPECT_EQ(h.replies[3].command.view(), "QUIT");
+    EXPECT_EQ(h.replies[3].request_in, 4u);
+}
+
+TEST(Session, CommandLineSplitAcrossSegments)
+{
+    Harness h;
+    h.reply({"220 hi\r\n"}, 1, 0);
+    h.session.on_client_data("MAIL FR", 2, 0);
+    h.session.on_client_data("OM:<a@example.org>\r\nRC", 3, 0);
+    h.session.on_client_data("PT TO:<b@example.net>\r\n", 4, 0);
+    h.reply({"250 2.1.0 Ok\r\n", "250 2.1.5 Ok\r\n"}, 5, 0);
+    ASSERT_EQ(h.replies.size(), 3u);
+    EXPECT_EQ(h.replies[1].command.view(), "MAIL");
+    EXPECT_EQ(h.replies[1].request_in, 3u);
+    EXPECT_EQ(h.replies[2].command.view(), "RCPT");
+    EXPECT_EQ(h.replies[2].request_in, 4u);
+}
+
+TEST(Session, OverlongCommandLineCountsOnce)
+{
+    SessionLimits limits;
+    limits.max_command_line = 16;
+    SmtpSession s(limits);
+    s.on_client_data("NOOP " + std::string(100, 'x'), 1, 0);
+    s.on_client_data(std::string(100, 'y') + "\r\nQUIT\r\n", 2, 0);
+    EXPECT_EQ(s.pending(), 2u);
+}
+
+TEST(Session, ServerSpeaksDuringBodyAnswersEndOfData)
+{
+    Harness h;
+    h.reply({"220 hi\r\n"}, 1, 0);
+    h.session.on_client_data("DATA\r\n", 2, 0);
+    h.reply({"354 go\r\n"}, 3, 0);
+    h.reply({"421 4.4.2 mx.example.net Error: timeout exceeded\r\n"}, 90, 0);
+    EXPECT_EQ(h.replies.back().command.view(), "end-of-data");
+    EXPECT_EQ(h.replies.back().request_in, 0u);
+    EXPECT_FALSE(h.session.in_data());
+}
+
+TEST(Session, LimitsBoundMemory)
+{
+    SessionLimits limits;
+    limits.max_pending_commands = 4;
+    limits.max_reply_lines = 10;
+    limits.max_reply_text = 64;
+    SmtpSession s(limits);
+    for (std::uint32_t i = 0; i < 1000; ++i)
+        s.on_client_data("NOOP\r\n", i + 1, 0);
+    EXPECT_EQ(s.pending(), 4u);
+    LineRecord line;
+    ReplyRecord r;
+    bool done = false;
+    for (int i = 0; i < 100000 && !done; ++i)
+        done = s.on_reply_line("250-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n", 1, 0, line, r);
+    EXPECT_FALSE(done);
+    ASSERT_TRUE(s.on_reply_line("250 end\r\n", 2, 0, line, r));
+    EXPECT_TRUE(r.lines_truncated);
+    EXPECT_TRUE(r.pending_overflow);
+    EXPECT_EQ(r.line_count, 100001u);
+    EXPECT_EQ(r.request_in, 997u);  // the oldest commands were dropped
+}
+
+TEST(Analysis, StoresFindingsPerFrameAndClears)
+{
+    Analysis a;
+    a.add_reply_data(7, "220 hi\r\n", 1, 0);
+    a.add_reply_data(7, "250-a\r\n", 2, 0);
+    a.add_reply_data(8, "220 other session\r\n", 2, 0);
+    const FrameFindings* f1 = a.find_frame(1);
+    ASSERT_NE(f1, nullptr);
+    EXPECT_EQ(f1->replies.size(), 1u);
+    const FrameFindings* f2 = a.find_frame(2);
+    ASSERT_NE(f2, nullptr);
+    EXPECT_EQ(f2->lines.size(), 2u);
+    EXPECT_EQ(f2->replies.size(), 1u);
+    EXPECT_EQ(f2->replies[0].command.view(), "greeting");
+    EXPECT_EQ(a.find_frame(3), nullptr);
+    EXPECT_EQ(a.session_count(), 2u);
+    a.clear();
+    EXPECT_EQ(a.find_frame(1), nullptr);
+    EXPECT_EQ(a.session_count(), 0u);
+}
+
+}  // namespace
