@@ -59,7 +59,8 @@ TEST(Knowledge, EveryIanaEnhancedCodeIsKnown)
                                                          {4, 7},  {5, 6},  {6, 10}, {7, 30}};
     for (const auto& [subject, max_detail] : last_detail)
         for (unsigned detail = 0; detail <= max_detail; ++detail)
-            for (std::uint8_t klass : {2, 4, 5}) {
+            for (unsigned k : {2u, 4u, 5u}) {
+                const auto klass = static_cast<std::uint8_t>(k);
                 const EnhancedCode e{klass, static_cast<std::uint16_t>(subject), static_cast<std::uint16_t>(detail)};
                 const EnhancedCodeRow* row = find_enhanced_code(e);
                 ASSERT_NE(row, nullptr) << int(klass) << '.' << subject << '.' << detail;

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every test of smtp-delivery: C++ unit tests (ctest) and tshark tests
+# (pytest) against the host's Wireshark, then the same inside Debian trixie
+# (Wireshark 4.4) and sid (Wireshark 4.6) chroots.
+#
+#   bash tests/run-all.sh            # everything (installs what it needs as root)
+#   SD_SUITES="host" bash tests/run-all.sh      # host only
+#   SD_SUITES="trixie sid" bash tests/run-all.sh
+#
+# Inside a chroot this script runs itself with --local (build + test here).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+log() { printf '\n=== %s\n' "$*"; }
+
+local_run() {
+  local build=${SD_BUILD_DIR:-$ROOT/build}
+  log "build ($(tshark --version 2>/dev/null | head -1)) in $build"
+  cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j"$(nproc)"
+  log "C++ unit tests"
+  ctest --test-dir "$build" --output-on-failure -j"$(nproc)" | tail -n 3
+  log "tshark tests"
+  SD_BUILD_DIR="$build" /usr/bin/python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/pytest" ${SD_PYTEST_ARGS:-}
+}
+
+if [[ "${1:-}" == "--local" ]]; then
+  local_run
+  exit 0
+fi
+
+suites=${SD_SUITES:-host trixie sid}
+bash "$ROOT/tests/install-deps.sh"
+
+status=0
+for suite in $suites; do
+  case "$suite" in
+    host)
+      log "suite host"
+      local_run || status=1
+      ;;
+    trixie|sid)
+      log "suite $suite"
+      bash "$ROOT/.ci/chroot.sh" ensure "$suite"
+      bash "$ROOT/.ci/chroot.sh" run "$suite" env SD_BUILD_DIR="/src/build-$suite" \
+        SD_PYTEST_ARGS="${SD_PYTEST_ARGS:-}" bash /src/tests/run-all.sh --local || status=1
+      ;;
+    *)
+      echo "unknown suite: $suite" >&2
+      exit 2
+      ;;
+  esac
+done
+exit $status
