@@ -12,6 +12,8 @@
 
 #include "smtp_delivery/analysis.hpp"
 #include "smtp_delivery/knowledge.hpp"
+#include "smtp_delivery/net.hpp"
+#include "smtp_delivery/pmtu_advice.hpp"
 
 #include <algorithm>
 #include <array>
@@ -50,7 +52,28 @@ int hf_line_code = -1;
 int hf_line_enhanced = -1;
 int hf_line_continued = -1;
 
+/* Path MTU */
+int hf_pmtu = -1;
+int hf_pmtu_blackhole = -1;
+int hf_pmtu_verdict = -1;
+int hf_pmtu_mtu_lower = -1;
+int hf_pmtu_mtu_upper = -1;
+int hf_pmtu_plateau = -1;
+int hf_pmtu_next_hop_mtu = -1;
+int hf_pmtu_original_in = -1;
+int hf_pmtu_retransmissions = -1;
+int hf_pmtu_packet_size = -1;
+int hf_pmtu_recovered_size = -1;
+int hf_pmtu_recovery_time = -1;
+int hf_pmtu_fix = -1;
+int hf_pmtu_missing_bytes = -1;
+/* SMTP transaction stalled by a black hole */
+int hf_stall = -1;
+int hf_stall_mta_log = -1;
+
 int ett_smtp_delivery = -1;
+int ett_pmtu = -1;
+int ett_stall = -1;
 int ett_reply = -1;
 int ett_enhanced = -1;
 int ett_line = -1;
@@ -66,6 +89,12 @@ expert_field ei_multiline_mismatch = EI_INIT;
 expert_field ei_line_ending = EI_INIT;
 expert_field ei_line_too_long = EI_INIT;
 expert_field ei_limit = EI_INIT;
+expert_field ei_pmtu_blackhole = EI_INIT;
+expert_field ei_pmtu_ptb = EI_INIT;
+expert_field ei_pmtu_ptb_ignored = EI_INIT;
+expert_field ei_pmtu_recovered = EI_INIT;
+expert_field ei_pmtu_inconclusive = EI_INIT;
+expert_field ei_stall = EI_INIT;
 
 /* Fields of other dissectors that the analysis reads: the bytes of each
  * SMTP protocol item (releases differ in how they split lines into fields,
@@ -73,12 +102,27 @@ expert_field ei_limit = EI_INIT;
  * core reads the dialogue itself), and smtp.rsp, which marks server replies. */
 int proto_smtp = -1;
 int hf_smtp_rsp = -1;
+int proto_ip = -1;
+int proto_ipv6 = -1;
+int proto_tcp = -1;
+int proto_icmp = -1;
+int proto_icmpv6 = -1;
 
 const value_string reply_class_vals[] = {
     {2, "success"},
     {3, "intermediate"},
     {4, "transient"},
     {5, "permanent"},
+    {0, NULL},
+};
+
+const value_string pmtu_verdict_vals[] = {
+    {static_cast<guint32>(PmtuVerdict::ok), "ok"},
+    {static_cast<guint32>(PmtuVerdict::ptb_honoured), "ptb-honoured"},
+    {static_cast<guint32>(PmtuVerdict::ptb_ignored), "ptb-ignored"},
+    {static_cast<guint32>(PmtuVerdict::blackhole), "blackhole"},
+    {static_cast<guint32>(PmtuVerdict::recovered), "recovered"},
+    {static_cast<guint32>(PmtuVerdict::inconclusive), "inconclusive"},
     {0, NULL},
 };
 
@@ -92,6 +136,14 @@ void cleanup_analysis(void)
 std::int64_t to_ns(const nstime_t& t)
 {
     return static_cast<std::int64_t>(t.secs) * 1000000000LL + t.nsecs;
+}
+
+nstime_t to_nstime(std::int64_t ns)
+{
+    nstime_t t;
+    t.secs = static_cast<time_t>(ns / 1000000000LL);
+    t.nsecs = static_cast<int>(ns % 1000000000LL);
+    return t;
 }
 
 /* Bytes of a field as a view, or empty when they are not all captured. */
@@ -110,25 +162,98 @@ GPtrArray* fields_of(proto_tree* tree, int hf)
     return hf < 0 ? nullptr : proto_get_finfo_ptr_array(tree, hf);
 }
 
-/* First pass: feed the core with this frame's SMTP bytes. */
+/* Bytes from a field's start to the end of its data source. */
+Bytes bytes_from(const field_info* fi)
+{
+    if (!fi || !fi->ds_tvb || fi->start < 0)
+        return {};
+    const gint remaining = tvb_captured_length_remaining(fi->ds_tvb, fi->start);
+    if (remaining <= 0)
+        return {};
+    return Bytes{tvb_get_ptr(fi->ds_tvb, fi->start, remaining), static_cast<std::size_t>(remaining)};
+}
+
+const field_info* item_at(GPtrArray* arr, guint i)
+{
+    return static_cast<const field_info*>(g_ptr_array_index(arr, i));
+}
+
+/* The IP header that carries a TCP header: the nearest one before it in
+ * the same data source (tunnels stack several). */
+const field_info* ip_item_for(const field_info* tcp, GPtrArray* ip4, GPtrArray* ip6)
+{
+    const field_info* best = nullptr;
+    const field_info* last = nullptr;
+    for (GPtrArray* arr : {ip4, ip6}) {
+        if (!arr)
+            continue;
+        for (guint i = 0; i < arr->len; ++i) {
+            const field_info* fi = item_at(arr, i);
+            last = fi;
+            if (fi->ds_tvb == tcp->ds_tvb && fi->start < tcp->start && (!best || fi->start > best->start))
+                best = fi;
+        }
+    }
+    return best ? best : last;
+}
+
+/* A TCP segment as the core wants it, from the raw IP and TCP headers. */
+bool read_segment(packet_info* pinfo, const field_info* tcp_fi, const field_info* ip_fi, Segment& seg)
+{
+    if (!ip_fi || !parse_ip(bytes_from(ip_fi), seg.ip))
+        return false;
+    const Bytes tcp_bytes = bytes_from(tcp_fi);
+    if (!parse_tcp(tcp_bytes, seg.tcp))
+        return false;
+    std::uint32_t ip_headers = seg.ip.header_length;
+    if (ip_fi->ds_tvb == tcp_fi->ds_tvb && tcp_fi->start > ip_fi->start)
+        ip_headers = static_cast<std::uint32_t>(tcp_fi->start - ip_fi->start);  // with IPv6 extension headers
+    const std::uint32_t headers = ip_headers + seg.tcp.header_length;
+    if (ip_fi->ds_tvb == tcp_fi->ds_tvb)
+        seg.payload = seg.ip.packet_length > headers ? seg.ip.packet_length - headers : 0;
+    else  /* reassembled IP fragments */
+        seg.payload = tcp_bytes.size > seg.tcp.header_length
+                          ? static_cast<std::uint32_t>(tcp_bytes.size - seg.tcp.header_length)
+                          : 0;
+    seg.frame = pinfo->num;
+    seg.t_ns = to_ns(pinfo->abs_ts);
+    return true;
+}
+
+/* First pass: feed the core with this frame's TCP, ICMP and SMTP data. */
 void analyse_frame(packet_info* pinfo, proto_tree* tree)
 {
+    for (const auto& [arr, family] : {std::pair<GPtrArray*, int>{fields_of(tree, proto_icmp), 4},
+                                      std::pair<GPtrArray*, int>{fields_of(tree, proto_icmpv6), 6}}) {
+        if (!arr)
+            continue;
+        /* An ICMP error: the TCP header inside is a quote, not a segment. */
+        PacketTooBig ptb;
+        if (parse_packet_too_big(bytes_from(item_at(arr, 0)), family, ptb))
+            g_analysis.on_packet_too_big(ptb, pinfo->num);
+        return;
+    }
+
+    GPtrArray* tcp = fields_of(tree, proto_tcp);
+    if (!tcp)
+        return;
+    const field_info* tcp_fi = item_at(tcp, tcp->len - 1);
+    Segment seg;
+    if (!read_segment(pinfo, tcp_fi, ip_item_for(tcp_fi, fields_of(tree, proto_ip), fields_of(tree, proto_ipv6)),
+                      seg))
+        return;
+    const ConnectionRef conn = g_analysis.on_tcp_segment(seg);
+
     GPtrArray* pdus = fields_of(tree, proto_smtp);
     if (!pdus)
         return;
-    conversation_t* conv = find_conversation_pinfo(pinfo, 0);
-    if (!conv)
-        return;
-    const std::uint64_t session_id = conv->conv_index;
-    const std::int64_t now = to_ns(pinfo->abs_ts);
     const bool from_server = fields_of(tree, hf_smtp_rsp) != nullptr;
-
     for (guint i = 0; i < pdus->len; ++i) {
-        const std::string_view bytes = field_bytes(static_cast<const field_info*>(g_ptr_array_index(pdus, i)));
+        const std::string_view bytes = field_bytes(item_at(pdus, i));
         if (from_server)
-            g_analysis.add_reply_data(session_id, bytes, pinfo->num, now);
+            g_analysis.add_reply_data(conn, bytes, pinfo->num, seg.t_ns);
         else
-            g_analysis.add_client_data(session_id, bytes, pinfo->num, now);
+            g_analysis.add_client_data(conn, bytes, pinfo->num, seg.t_ns);
     }
 }
 
@@ -272,9 +397,7 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
     if (r.request_in)
         proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_request_in, tvb, 0, 0, r.request_in));
     if (r.time_ns >= 0) {
-        nstime_t t;
-        t.secs = static_cast<time_t>(r.time_ns / 1000000000LL);
-        t.nsecs = static_cast<int>(r.time_ns % 1000000000LL);
+        const nstime_t t = to_nstime(r.time_ns);
         proto_item_set_generated(proto_tree_add_time(rt, hf_reply_time, tvb, 0, 0, &t));
     }
 
@@ -312,6 +435,76 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
                                r.cause != Cause::none ? cause_label(r.cause).data() : "");
 }
 
+void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFinding& f)
+{
+    proto_item* pi = proto_tree_add_item(tree, hf_pmtu, tvb, 0, 0, ENC_NA);
+    proto_item_set_generated(pi);
+    proto_tree* pt = proto_item_add_subtree(pi, ett_pmtu);
+    if (f.verdict != PmtuVerdict::none) {
+        proto_item_append_text(pi, ": %s", pmtu_verdict_label(f.verdict).data());
+        proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_verdict, tvb, 0, 0, static_cast<guint32>(f.verdict)));
+    }
+    if (f.blackhole)
+        proto_item_set_generated(proto_tree_add_boolean(pt, hf_pmtu_blackhole, tvb, 0, 0, TRUE));
+    if (f.packet_size)
+        proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_packet_size, tvb, 0, 0, f.packet_size));
+    if (f.original_in && f.original_in != pinfo->num)
+        proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_original_in, tvb, 0, 0, f.original_in));
+    if (f.blackhole || f.verdict_here)
+        proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_retransmissions, tvb, 0, 0, f.retransmissions));
+    if (f.next_hop_mtu)
+        proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_next_hop_mtu, tvb, 0, 0, f.next_hop_mtu));
+    if (f.mtu_lower)
+        proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_mtu_lower, tvb, 0, 0, f.mtu_lower));
+    if (f.mtu_upper) {
+        proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_mtu_upper, tvb, 0, 0, f.mtu_upper));
+        std::array<std::uint16_t, 7> plateaus{};
+        const std::size_t n = plateaus_between(f.mtu_lower, f.mtu_upper, plateaus);
+        for (std::size_t i = 0; i < n; ++i)
+            proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_plateau, tvb, 0, 0, plateaus[i]));
+    }
+    if (f.recovered_here) {
+        proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_recovered_size, tvb, 0, 0, f.recovered_size));
+        const nstime_t t = to_nstime(f.recovery_ns);
+        proto_item_set_generated(proto_tree_add_time(pt, hf_pmtu_recovery_time, tvb, 0, 0, &t));
+        expert_add_info_format(pinfo, pi, &ei_pmtu_recovered,
+                               "Sender recovered from the PMTU black hole with %u-byte packets after %.3f s",
+                               f.recovered_size, static_cast<double>(f.recovery_ns) / 1e9);
+    }
+    if (f.ptb_here)
+        expert_add_info_format(pinfo, pi, &ei_pmtu_ptb, "ICMP too big for a %u-byte packet: next-hop MTU %u",
+                               f.packet_size, f.next_hop_mtu);
+    if (f.ptb_ignored_here)
+        expert_add_info_format(pinfo, pi, &ei_pmtu_ptb_ignored,
+                               "Sender ignores ICMP too big: %u-byte packet after being told MTU %u", f.packet_size,
+                               f.next_hop_mtu);
+    if (f.verdict_here) {
+        expert_add_info_format(pinfo, pi, &ei_pmtu_blackhole,
+                               "Probable PMTU black hole: %u-byte DF packet sent %u times, never acknowledged, no ICMP "
+                               "too big; path MTU between %u and %u",
+                               f.packet_size, f.retransmissions + 1, f.mtu_lower, f.mtu_upper);
+        for (std::string_view fix : kBlackholeFixes)
+            proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_fix, tvb, 0, 0, cstr(pinfo, fix)));
+    }
+    if (f.missing_bytes) {
+        proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_missing_bytes, tvb, 0, 0, f.missing_bytes));
+        expert_add_info_format(pinfo, pi, &ei_pmtu_inconclusive,
+                               "Data missing upstream: %u bytes before SACKed data never reached this point; "
+                               "a black hole cannot be confirmed from the receiving side",
+                               f.missing_bytes);
+    } else if (f.verdict == PmtuVerdict::inconclusive && !f.blackhole) {
+        expert_add_info(pinfo, pi, &ei_pmtu_inconclusive);
+    }
+    if (f.stall) {
+        proto_item* si = proto_tree_add_boolean(tree, hf_stall, tvb, 0, 0, TRUE);
+        proto_item_set_generated(si);
+        proto_tree* stt = proto_item_add_subtree(si, ett_stall);
+        for (std::string_view log : kStallMtaLogs)
+            proto_item_set_generated(proto_tree_add_string(stt, hf_stall_mta_log, tvb, 0, 0, cstr(pinfo, log)));
+        expert_add_info(pinfo, si, &ei_stall);
+    }
+}
+
 int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
 {
     if (!pinfo->fd->visited && tree)
@@ -326,6 +519,8 @@ int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, v
 
     for (const ReplyRecord& r : findings->replies)
         show_reply(tvb, pinfo, st, r);
+    if (findings->pmtu.present())
+        show_pmtu(tvb, pinfo, st, findings->pmtu);
 
     /* Lines are worth a look on their own only when a reply spans several
      * lines or a line is malformed. */
@@ -395,9 +590,44 @@ void proto_register_smtp_delivery(void)
                              0x0, "Enhanced status code on this line", HFILL}},
         {&hf_line_continued, {"Continued", "smtp_delivery.reply.line.continued", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
                               "More lines of the same reply follow", HFILL}},
+        {&hf_pmtu, {"Path MTU", "smtp_delivery.pmtu", FT_NONE, BASE_NONE, NULL, 0x0,
+                    "What this frame shows about the path MTU of its flow", HFILL}},
+        {&hf_pmtu_blackhole, {"Probable black hole", "smtp_delivery.pmtu.blackhole", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+                              "A transmission of an oversized DF packet that a PMTU black hole swallowed", HFILL}},
+        {&hf_pmtu_verdict, {"Verdict", "smtp_delivery.pmtu.verdict", FT_UINT8, BASE_DEC, VALS(pmtu_verdict_vals), 0x0,
+                            "Path MTU verdict for this flow direction", HFILL}},
+        {&hf_pmtu_mtu_lower, {"Path MTU at least", "smtp_delivery.pmtu.mtu_lower", FT_UINT32, BASE_DEC, NULL, 0x0,
+                              "Largest IP packet of this direction the peer acknowledged", HFILL}},
+        {&hf_pmtu_mtu_upper, {"Path MTU at most", "smtp_delivery.pmtu.mtu_upper", FT_UINT32, BASE_DEC, NULL, 0x0,
+                              "Largest IP packet the path may carry: below the smallest one lost, or the ICMP MTU",
+                              HFILL}},
+        {&hf_pmtu_plateau, {"Usual plateau in range", "smtp_delivery.pmtu.plateau", FT_UINT16, BASE_DEC, NULL, 0x0,
+                            "A common path MTU (1500, 1492 PPPoE, 1480, 1454, 1400, 1280, 576) within the bounds",
+                            HFILL}},
+        {&hf_pmtu_next_hop_mtu, {"Next-hop MTU", "smtp_delivery.pmtu.next_hop_mtu", FT_UINT32, BASE_DEC, NULL, 0x0,
+                                 "MTU announced by ICMP fragmentation needed / packet too big", HFILL}},
+        {&hf_pmtu_original_in, {"Original in frame", "smtp_delivery.pmtu.original_in", FT_FRAMENUM, BASE_NONE, NULL,
+                                0x0, "First transmission of this segment", HFILL}},
+        {&hf_pmtu_retransmissions, {"Retransmissions", "smtp_delivery.pmtu.retransmissions", FT_UINT32, BASE_DEC,
+                                    NULL, 0x0, "Times this segment was sent again so far", HFILL}},
+        {&hf_pmtu_packet_size, {"Packet size", "smtp_delivery.pmtu.packet_size", FT_UINT32, BASE_DEC, NULL, 0x0,
+                                "IP size of the packet concerned", HFILL}},
+        {&hf_pmtu_recovered_size, {"Recovered with size", "smtp_delivery.pmtu.recovered_size", FT_UINT32, BASE_DEC,
+                                   NULL, 0x0, "IP size of the smaller packets that got through", HFILL}},
+        {&hf_pmtu_recovery_time, {"Recovery took", "smtp_delivery.pmtu.recovery_time", FT_RELATIVE_TIME, BASE_NONE,
+                                  NULL, 0x0, "From the first lost transmission to the first acknowledged resend",
+                                  HFILL}},
+        {&hf_pmtu_missing_bytes, {"Missing bytes", "smtp_delivery.pmtu.missing_bytes", FT_UINT32, BASE_DEC, NULL,
+                                   0x0, "Receiver side: bytes before SACKed data that never arrived", HFILL}},
+        {&hf_pmtu_fix, {"Fix", "smtp_delivery.pmtu.fix", FT_STRING, BASE_NONE, NULL, 0x0,
+                        "Ways to fix a PMTU black hole, most preferable first", HFILL}},
+        {&hf_stall, {"Message transfer stalled", "smtp_delivery.stall", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+                     "The message body stopped on a probable PMTU black hole", HFILL}},
+        {&hf_stall_mta_log, {"Sending MTA logs", "smtp_delivery.stall.mta_log", FT_STRING, BASE_NONE, NULL, 0x0,
+                             "What the sending MTA will report for this stall", HFILL}},
     };
 
-    static gint* ett[] = {&ett_smtp_delivery, &ett_reply, &ett_enhanced, &ett_line};
+    static gint* ett[] = {&ett_smtp_delivery, &ett_reply, &ett_enhanced, &ett_line, &ett_pmtu, &ett_stall};
 
     static ei_register_info ei[] = {
         {&ei_transient, {"smtp_delivery.expert.transient", PI_RESPONSE_CODE, PI_WARN,
@@ -423,6 +653,19 @@ void proto_register_smtp_delivery(void)
                              "Reply line longer than the 512 octets RFC 5321 allows", EXPFILL}},
         {&ei_limit, {"smtp_delivery.expert.limit", PI_UNDECODED, PI_NOTE,
                      "Limit reached: part of the analysis was skipped to bound memory", EXPFILL}},
+        {&ei_pmtu_blackhole, {"smtp_delivery.expert.pmtu_blackhole", PI_SEQUENCE, PI_WARN,
+                              "Probable PMTU black hole", EXPFILL}},
+        {&ei_pmtu_ptb, {"smtp_delivery.expert.pmtu_too_big", PI_SEQUENCE, PI_NOTE,
+                        "ICMP too big: the path announced a smaller MTU", EXPFILL}},
+        {&ei_pmtu_ptb_ignored, {"smtp_delivery.expert.pmtu_too_big_ignored", PI_SEQUENCE, PI_WARN,
+                                "Sender ignores ICMP too big", EXPFILL}},
+        {&ei_pmtu_recovered, {"smtp_delivery.expert.pmtu_recovered", PI_SEQUENCE, PI_NOTE,
+                              "Sender recovered from the PMTU black hole with smaller packets", EXPFILL}},
+        {&ei_pmtu_inconclusive, {"smtp_delivery.expert.pmtu_inconclusive", PI_SEQUENCE, PI_NOTE,
+                                 "Path MTU inconclusive: a suspected black hole was not confirmed",
+                                 EXPFILL}},
+        {&ei_stall, {"smtp_delivery.expert.stall", PI_SEQUENCE, PI_ERROR,
+                     "Message transfer stalled: probable PMTU black hole", EXPFILL}},
     };
 
     proto_smtp_delivery = proto_register_protocol("SMTP Delivery", "SMTP Delivery", "smtp_delivery");
@@ -439,10 +682,15 @@ void proto_register_smtp_delivery(void)
 void proto_reg_handoff_smtp_delivery(void)
 {
     proto_smtp = proto_get_id_by_filter_name("smtp");
+    proto_ip = proto_get_id_by_filter_name("ip");
+    proto_ipv6 = proto_get_id_by_filter_name("ipv6");
+    proto_tcp = proto_get_id_by_filter_name("tcp");
+    proto_icmp = proto_get_id_by_filter_name("icmp");
+    proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
     hf_smtp_rsp = lookup_field("smtp.rsp");
 
     GArray* wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-    for (int hf : {proto_smtp, hf_smtp_rsp})
+    for (int hf : {proto_smtp, hf_smtp_rsp, proto_ip, proto_ipv6, proto_tcp, proto_icmp, proto_icmpv6})
         if (hf >= 0)
             g_array_append_val(wanted, hf);
     set_postdissector_wanted_hfids(smtp_delivery_handle, wanted);

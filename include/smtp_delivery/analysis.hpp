@@ -1,12 +1,15 @@
-// Per-capture state: SMTP sessions and the findings of each frame.
+// Per-capture state: TCP connections (path-MTU state of both directions and,
+// for SMTP, the session) and the findings of each frame.
 // Findings are computed once, on the first (sequential) pass, and replayed
 // whenever a frame is dissected again (tshark -2, clicks in the GUI), because
 // the fields the computation reads are only guaranteed on the first pass.
 #pragma once
 
+#include "smtp_delivery/pmtu.hpp"
 #include "smtp_delivery/session.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -17,15 +20,86 @@ struct FrameFindings {
     std::vector<LineRecord> lines;      // reply lines carried by this frame
     std::vector<ReplyRecord> replies;   // replies completed in this frame
     std::uint32_t lines_dropped = 0;    // lines beyond kMaxLinesPerFrame
+    PmtuFinding pmtu;
 };
 
 // Caps on what one frame stores; the rest is counted, not kept.
 inline constexpr std::size_t kMaxLinesPerFrame = 256;
 inline constexpr std::size_t kMaxRepliesPerFrame = 256;
 
+struct Connection {
+    std::array<PmtuDirection, 2> dir;
+    std::unique_ptr<SmtpSession> smtp;  // only for connections that carry SMTP
+    bool fin[2] = {false, false};
+};
+
+// A connection looked up for one segment, with the segment's direction.
+struct ConnectionRef {
+    Connection* conn = nullptr;
+    bool forward = true;  // the segment travels from the key's first endpoint
+
+    PmtuDirection& sender() const { return conn->dir[forward ? 0 : 1]; }
+    PmtuDirection& receiver() const { return conn->dir[forward ? 1 : 0]; }
+};
+
 class Analysis {
 public:
-    SmtpSession& session(std::uint64_t id) { return sessions_[id]; }
+    explicit Analysis(PmtuSettings settings = {}) : detector_(settings) {}
+
+    void set_pmtu_settings(const PmtuSettings& s) { detector_.set_settings(s); }
+
+    // A TCP segment: feeds the path-MTU detector and returns its connection,
+    // to which the frame's SMTP bytes (if any) belong.
+    ConnectionRef on_tcp_segment(const Segment& seg)
+    {
+        ConnectionRef ref;
+        const FlowKey key = make_flow_key(seg.ip.src, seg.tcp.src_port, seg.ip.dst, seg.tcp.dst_port, ref.forward);
+        auto it = connections_.find(key);
+        if (it == connections_.end()) {
+            it = connections_.emplace(key, Connection{}).first;
+        } else if ((seg.tcp.flags & kSyn) && !(seg.tcp.flags & kAck) && it->second.dir[0].have_snd_nxt &&
+                   it->second.dir[1].have_snd_nxt) {
+            it->second = Connection{};  // the port pair is reused by a new connection
+        }
+        ref.conn = &it->second;
+        const bool verdict = detector_.on_segment(ref.sender(), ref.receiver(), seg, sink());
+        if (verdict)
+            tie_to_smtp(ref, seg.frame);
+        const int d = ref.forward ? 0 : 1;
+        if (seg.tcp.flags & kFin)
+            ref.conn->fin[d] = true;
+        if ((seg.tcp.flags & kRst) || (ref.conn->fin[0] && ref.conn->fin[1])) {
+            // Closed: what the detector tracked in flight is of no more use.
+            ref.conn->dir[0].release();
+            ref.conn->dir[1].release();
+        }
+        return ref;
+    }
+
+    // An ICMP fragmentation-needed / packet-too-big quoting a TCP segment.
+    void on_packet_too_big(const PacketTooBig& ptb, std::uint32_t frame)
+    {
+        bool forward = true;
+        const FlowKey key = make_flow_key(ptb.src, ptb.src_port, ptb.dst, ptb.dst_port, forward);
+        auto it = connections_.find(key);
+        if (it == connections_.end())
+            return;  // quotes a flow we never saw
+        detector_.on_packet_too_big(it->second.dir[forward ? 0 : 1], ptb, frame, sink());
+    }
+
+    // Bytes the client sent in `frame_number`.
+    void add_client_data(ConnectionRef ref, std::string_view data, std::uint32_t frame_number, std::int64_t t_ns)
+    {
+        smtp(ref).on_client_data(data, frame_number, t_ns);
+    }
+
+    // Bytes the server sent in `frame_number`: each complete reply line is
+    // parsed; a line cut by the end of the segment waits for its rest.
+    void add_reply_data(ConnectionRef ref, std::string_view data, std::uint32_t frame_number, std::int64_t t_ns)
+    {
+        SmtpSession& s = smtp(ref);
+        s.on_server_data(data, [&](std::string_view line) { record_reply_line(s, line, frame_number, t_ns); });
+    }
 
     const FrameFindings* find_frame(std::uint32_t number) const
     {
@@ -33,32 +107,39 @@ public:
         return it == frames_.end() ? nullptr : &it->second;
     }
 
-    // Bytes the client sent in `frame_number`.
-    void add_client_data(std::uint64_t session_id, std::string_view data, std::uint32_t frame_number,
-                         std::int64_t t_ns)
-    {
-        session(session_id).on_client_data(data, frame_number, t_ns);
-    }
-
-    // Bytes the server sent in `frame_number`: each complete reply line is
-    // parsed; a line cut by the end of the segment waits for its rest.
-    void add_reply_data(std::uint64_t session_id, std::string_view data, std::uint32_t frame_number,
-                        std::int64_t t_ns)
-    {
-        SmtpSession& s = session(session_id);
-        s.on_server_data(data, [&](std::string_view line) { record_reply_line(s, line, frame_number, t_ns); });
-    }
-
     void clear()
     {
-        sessions_.clear();
+        connections_.clear();
         frames_.clear();
     }
 
-    std::size_t session_count() const noexcept { return sessions_.size(); }
+    std::size_t connection_count() const noexcept { return connections_.size(); }
     std::size_t frame_count() const noexcept { return frames_.size(); }
 
 private:
+    // Where the detector writes what it finds about a frame.
+    struct Sink {
+        std::unordered_map<std::uint32_t, FrameFindings>* frames;
+        PmtuFinding& operator()(std::uint32_t frame) const { return (*frames)[frame].pmtu; }
+    };
+    Sink sink() { return Sink{&frames_}; }
+
+    static SmtpSession& smtp(ConnectionRef ref)
+    {
+        if (!ref.conn->smtp)
+            ref.conn->smtp = std::make_unique<SmtpSession>();
+        return *ref.conn->smtp;
+    }
+
+    // A black hole in the client's direction while it sends a message body
+    // stalls the transaction.
+    void tie_to_smtp(ConnectionRef ref, std::uint32_t frame)
+    {
+        const SmtpSession* s = ref.conn->smtp.get();
+        if (s && s->awaiting_message_reply())
+            frames_[frame].pmtu.stall = true;
+    }
+
     void record_reply_line(SmtpSession& s, std::string_view raw, std::uint32_t frame_number, std::int64_t t_ns)
     {
         LineRecord line;
@@ -73,7 +154,8 @@ private:
             f.replies.push_back(reply);
     }
 
-    std::unordered_map<std::uint64_t, SmtpSession> sessions_;
+    PmtuDetector detector_;
+    std::unordered_map<FlowKey, Connection, FlowKeyHash> connections_;
     std::unordered_map<std::uint32_t, FrameFindings> frames_;
 };
 

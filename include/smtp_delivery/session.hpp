@@ -196,6 +196,18 @@ public:
     }
 
     bool in_data() const noexcept { return in_data_; }
+
+    // A message is on its way: the body is being sent, or its end (or a BDAT
+    // chunk) has been sent and the server has not answered yet.
+    bool awaiting_message_reply() const noexcept
+    {
+        if (in_data_ || bdat_remaining_ > 0)
+            return true;
+        for (const Pending& p : pending_)
+            if (p.verb == kEndOfData || p.verb == "BDAT")
+                return true;
+        return false;
+    }
     bool tls_started() const noexcept { return tls_started_; }
     std::size_t pending() const noexcept { return pending_.size(); }
     std::uint32_t replies_seen() const noexcept { return replies_; }

@@ -253,12 +253,32 @@ TEST(Session, LimitsBoundMemory)
     EXPECT_EQ(r.request_in, 997u);  // the oldest commands were dropped
 }
 
+// A segment of a flow between two documentation addresses.
+Segment segment(std::uint8_t client_last_octet, std::uint16_t client_port, bool from_client, std::uint32_t frame)
+{
+    Segment s;
+    IpAddress client, server;
+    client.family = server.family = 4;
+    client.bytes[0] = 192, client.bytes[2] = 2, client.bytes[3] = client_last_octet;
+    server.bytes[0] = 198, server.bytes[1] = 51, server.bytes[2] = 100, server.bytes[3] = 10;
+    s.ip.src = from_client ? client : server;
+    s.ip.dst = from_client ? server : client;
+    s.ip.packet_length = 40;
+    s.tcp.src_port = from_client ? client_port : 25;
+    s.tcp.dst_port = from_client ? 25 : client_port;
+    s.tcp.flags = kAck;
+    s.frame = frame;
+    return s;
+}
+
 TEST(Analysis, StoresFindingsPerFrameAndClears)
 {
     Analysis a;
-    a.add_reply_data(7, "220 hi\r\n", 1, 0);
-    a.add_reply_data(7, "250-a\r\n", 2, 0);
-    a.add_reply_data(8, "220 other session\r\n", 2, 0);
+    const ConnectionRef c1 = a.on_tcp_segment(segment(10, 40000, false, 1));
+    a.add_reply_data(c1, "220 hi\r\n", 1, 0);
+    a.add_reply_data(a.on_tcp_segment(segment(10, 40000, false, 2)), "250-a\r\n", 2, 0);
+    const ConnectionRef c2 = a.on_tcp_segment(segment(11, 40000, false, 2));
+    a.add_reply_data(c2, "220 other session\r\n", 2, 0);
     const FrameFindings* f1 = a.find_frame(1);
     ASSERT_NE(f1, nullptr);
     EXPECT_EQ(f1->replies.size(), 1u);
@@ -268,10 +288,14 @@ TEST(Analysis, StoresFindingsPerFrameAndClears)
     EXPECT_EQ(f2->replies.size(), 1u);
     EXPECT_EQ(f2->replies[0].command.view(), "greeting");
     EXPECT_EQ(a.find_frame(3), nullptr);
-    EXPECT_EQ(a.session_count(), 2u);
+    EXPECT_EQ(a.connection_count(), 2u);
+    // Both directions of a flow share one connection.
+    const ConnectionRef back = a.on_tcp_segment(segment(10, 40000, true, 3));
+    EXPECT_EQ(back.conn, c1.conn);
+    EXPECT_NE(back.forward, c1.forward);
     a.clear();
     EXPECT_EQ(a.find_frame(1), nullptr);
-    EXPECT_EQ(a.session_count(), 0u);
+    EXPECT_EQ(a.connection_count(), 0u);
 }
 
 }  // namespace

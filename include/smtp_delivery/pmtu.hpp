@@ -1,0 +1,496 @@
+// Path-MTU black-hole detection on TCP flows.
+//
+// A black hole shows as: a segment with DF set (or IPv6) larger than anything
+// the peer has acknowledged, sent again and again with nothing covering it,
+// while the peer still acknowledges smaller data (SACK, dup-ACKs), and no
+// ICMP "fragmentation needed" / "packet too big" for the flow. The detector
+// also recognises working PMTUD, senders that ignore it, and senders that
+// recover by sending smaller segments.
+#pragma once
+
+#include "smtp_delivery/net.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+namespace smtp_delivery {
+
+enum class PmtuVerdict : std::uint8_t {
+    none = 0,
+    ok = 1,
+    ptb_honoured = 2,
+    ptb_ignored = 3,
+    blackhole = 4,
+    recovered = 5,
+    inconclusive = 6,
+};
+
+constexpr std::string_view pmtu_verdict_label(PmtuVerdict v) noexcept
+{
+    switch (v) {
+    case PmtuVerdict::ok: return "ok";
+    case PmtuVerdict::ptb_honoured: return "ptb-honoured";
+    case PmtuVerdict::ptb_ignored: return "ptb-ignored";
+    case PmtuVerdict::blackhole: return "blackhole";
+    case PmtuVerdict::recovered: return "recovered";
+    case PmtuVerdict::inconclusive: return "inconclusive";
+    default: return "";
+    }
+}
+
+// Usual path-MTU plateaus (RFC 1191 table plus today's tunnels), largest first.
+inline constexpr std::array<std::uint16_t, 7> kMtuPlateaus = {1500, 1492, 1480, 1454, 1400, 1280, 576};
+
+struct PmtuSettings {
+    unsigned transmissions = 3;      // transmissions of one segment before "probable black hole"
+    unsigned min_size = 576;         // smallest IP packet that can be black-holed (IPv4 minimum MTU)
+    std::size_t max_tracked = 64;    // outstanding segments tracked per direction
+};
+
+// What one frame shows about the path MTU of its flow.
+struct PmtuFinding {
+    PmtuVerdict verdict = PmtuVerdict::none;
+    bool blackhole = false;         // a transmission covered by a black-hole verdict
+    bool verdict_here = false;      // the black-hole verdict was reached on this frame
+    bool ptb_here = false;          // an ICMP too-big for a tracked flow
+    bool ptb_ignored_here = false;  // a segment over the MTU the sender was told
+    bool recovered_here = false;    // the first smaller resend got acknowledged here
+    bool stall = false;             // an SMTP message transfer stalled on this black hole
+    std::uint32_t original_in = 0;  // frame of the first transmission
+    std::uint32_t retransmissions = 0;
+    std::uint32_t mtu_lower = 0;    // largest IP packet acknowledged
+    std::uint32_t mtu_upper = 0;    // largest size the path may still carry
+    std::uint32_t next_hop_mtu = 0; // from ICMP
+    std::uint32_t packet_size = 0;  // IP size of the segment concerned
+    std::uint32_t recovered_size = 0;
+    std::uint32_t missing_bytes = 0;  // receiver side: bytes never seen before SACKed data
+    std::int64_t recovery_ns = -1;
+
+    bool present() const noexcept { return verdict != PmtuVerdict::none || ptb_here; }
+};
+
+// One TCP segment as the detector sees it.
+struct Segment {
+    IpHeader ip;
+    TcpHeader tcp;
+    std::uint32_t payload = 0;
+    std::uint32_t frame = 0;
+    std::int64_t t_ns = 0;
+};
+
+// Per-direction state of one TCP connection ("sender" = this direction).
+class PmtuDirection {
+public:
+    struct Tracked {
+        std::uint32_t seq = 0, end = 0;
+        std::uint32_t ip_len = 0;
+        std::uint32_t first_frame = 0;
+        std::int64_t first_t = 0;
+        std::uint16_t transmissions = 0;
+        std::uint8_t frames_kept = 0;
+        bool df = false;
+        bool peer_alive = false;  // the peer acknowledged later data while this was missing
+        std::array<std::uint32_t, 8> resend_frames{};
+    };
+
+    PmtuVerdict verdict = PmtuVerdict::none;
+    std::uint16_t peer_mss = 0;          // MSS the peer advertised: our segments must fit
+    std::uint32_t max_sent = 0;          // largest IP packet sent
+    std::uint32_t max_acked = 0;         // largest IP packet acknowledged
+    std::uint32_t smallest_lost = 0;     // smallest DF packet black-holed
+    std::uint32_t blackhole_seq = 0;
+    std::uint32_t blackhole_first_frame = 0;
+    std::int64_t blackhole_first_t = 0;
+    std::uint32_t ptb_count = 0;
+    std::uint32_t ptb_mtu = 0;
+    std::uint32_t shrunk_seq = 0;        // a smaller resend of the black-holed data
+    std::uint32_t shrunk_end = 0;
+    std::uint32_t shrunk_size = 0;
+    bool shrunk = false;
+    bool ok_reported = false;
+    bool hole_reported = false;
+    bool have_snd_nxt = false;
+    bool have_last_ack = false;
+    bool peer_window_zero = false;       // the peer's last ACK closed its window
+    std::uint32_t snd_nxt = 0;
+    std::uint32_t last_ack = 0;          // last ACK number the peer sent for our data
+    std::vector<Tracked> outstanding;
+
+    std::uint32_t mtu_upper() const noexcept
+    {
+        if (ptb_mtu)
+            return ptb_mtu;
+        return smallest_lost ? smallest_lost - 1 : 0;
+    }
+
+    void release() noexcept
+    {
+        std::vector<Tracked>().swap(outstanding);
+    }
+};
+
+// Plateaus that lie within [lower, upper]; the caller names them.
+inline std::size_t plateaus_between(std::uint32_t lower, std::uint32_t upper, std::array<std::uint16_t, 7>& out)
+{
+    std::size_t n = 0;
+    for (std::uint16_t p : kMtuPlateaus)
+        if (p >= lower && p <= upper)
+            out[n++] = p;
+    return n;
+}
+
+}  // namespace smtp_delivery
+
+namespace smtp_delivery {
+
+// A connection's two endpoints in canonical order, so both directions of a
+// flow find the same entry.
+struct FlowKey {
+    IpAddress a, b;
+    std::uint16_t port_a = 0, port_b = 0;
+
+    friend bool operator==(const FlowKey& x, const FlowKey& y) noexcept
+    {
+        return x.port_a == y.port_a && x.port_b == y.port_b && x.a == y.a && x.b == y.b;
+    }
+};
+
+// Builds the canonical key of src->dst; `forward` tells whether src is the
+// key's first endpoint (direction 0).
+inline FlowKey make_flow_key(const IpAddress& src, std::uint16_t sport, const IpAddress& dst, std::uint16_t dport,
+                             bool& forward) noexcept
+{
+    const int c = std::memcmp(src.bytes.data(), dst.bytes.data(), src.bytes.size());
+    forward = c < 0 || (c == 0 && sport <= dport);
+    FlowKey k;
+    if (forward) {
+        k.a = src, k.b = dst, k.port_a = sport, k.port_b = dport;
+    } else {
+        k.a = dst, k.b = src, k.port_a = dport, k.port_b = sport;
+    }
+    return k;
+}
+
+struct FlowKeyHash {
+    std::size_t operator()(const FlowKey& k) const noexcept
+    {
+        std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+        auto mix = [&h](const std::uint8_t* p, std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) {
+                h ^= p[i];
+                h *= 1099511628211ULL;
+            }
+        };
+        mix(k.a.bytes.data(), k.a.family == 4 ? 4 : 16);
+        mix(k.b.bytes.data(), k.b.family == 4 ? 4 : 16);
+        const std::uint8_t ports[4] = {static_cast<std::uint8_t>(k.port_a >> 8), static_cast<std::uint8_t>(k.port_a),
+                                       static_cast<std::uint8_t>(k.port_b >> 8), static_cast<std::uint8_t>(k.port_b)};
+        mix(ports, 4);
+        return static_cast<std::size_t>(h);
+    }
+};
+
+// The detector's view of one connection. `Sink` is a callable
+// `PmtuFinding& (std::uint32_t frame)` that returns the finding slot of a frame.
+class PmtuDetector {
+public:
+    explicit PmtuDetector(PmtuSettings settings = {}) : settings_(settings) {}
+
+    const PmtuSettings& settings() const noexcept { return settings_; }
+    void set_settings(const PmtuSettings& s) noexcept { settings_ = s; }
+
+    // One TCP segment travelling in direction `snd` (the other is `rcv`).
+    // Returns true when a black-hole verdict was reached on this frame.
+    template <typename Sink>
+    bool on_segment(PmtuDirection& snd, PmtuDirection& rcv, const Segment& seg, Sink&& sink) const
+    {
+        const TcpHeader& tcp = seg.tcp;
+        if (tcp.flags & kSyn) {
+            if (tcp.mss)
+                rcv.peer_mss = tcp.mss;  // what the other side may send to us
+        }
+        if (tcp.flags & kAck)
+            on_ack(rcv, snd, seg, sink);
+        if (seg.payload == 0)
+            return false;
+        return on_data(snd, seg, sink);
+    }
+
+    // An ICMP too-big for data sent in direction `snd`.
+    template <typename Sink>
+    void on_packet_too_big(PmtuDirection& snd, const PacketTooBig& ptb, std::uint32_t frame, Sink&& sink) const
+    {
+        ++snd.ptb_count;
+        snd.ptb_mtu = ptb.mtu;
+        PmtuFinding& f = sink(frame);
+        f.ptb_here = true;
+        f.next_hop_mtu = ptb.mtu;
+        f.packet_size = ptb.quoted_length;
+        for (const auto& t : snd.outstanding)
+            if (t.seq == ptb.seq) {
+                f.original_in = t.first_frame;
+                f.retransmissions = t.transmissions - 1u;
+            }
+        fill_bounds(snd, f);
+        f.verdict = snd.verdict;
+    }
+
+private:
+    template <typename Sink>
+    void on_ack(PmtuDirection& s, const PmtuDirection& /*acker*/, const Segment& seg, Sink& sink) const
+    {
+        const TcpHeader& tcp = seg.tcp;
+        s.peer_window_zero = tcp.window == 0 && !(tcp.flags & (kSyn | kFin | kRst));
+        const bool dup_ack = s.have_last_ack && tcp.ack == s.last_ack && seg.payload == 0 &&
+                             !(tcp.flags & (kSyn | kFin | kRst));
+        s.last_ack = tcp.ack;
+        s.have_last_ack = true;
+
+        // The black-holed data got through.
+        if (s.verdict == PmtuVerdict::blackhole ||
+            (s.shrunk && s.verdict != PmtuVerdict::recovered && s.verdict != PmtuVerdict::ptb_honoured)) {
+            if (s.blackhole_first_frame && seq_lt(s.blackhole_seq, tcp.ack) && s.shrunk) {
+                s.verdict = PmtuVerdict::recovered;
+                s.max_acked = std::max(s.max_acked, s.shrunk_size);
+                PmtuFinding& f = sink(seg.frame);
+                f.verdict = s.verdict;
+                f.recovered_here = true;
+                f.recovered_size = s.shrunk_size;
+                f.recovery_ns = seg.t_ns - s.blackhole_first_t;
+                f.original_in = s.blackhole_first_frame;
+                fill_bounds(s, f);
+                s.shrunk = false;
+            } else if (s.verdict == PmtuVerdict::blackhole && seq_lt(s.blackhole_seq, tcp.ack) && !s.shrunk) {
+                // Acknowledged at full size after all: not a black hole.
+                s.verdict = PmtuVerdict::inconclusive;
+                PmtuFinding& f = sink(seg.frame);
+                f.verdict = s.verdict;
+                fill_bounds(s, f);
+            }
+        }
+
+        // Seen from the receiver: it SACKs data beyond a hole this capture
+        // never saw pass. A black hole upstream is possible but cannot be
+        // confirmed from here.
+        if (s.verdict == PmtuVerdict::none && !s.hole_reported) {
+            for (std::uint8_t k = 0; k < tcp.sack_count; ++k) {
+                const SackBlock& b = tcp.sack[k];
+                const std::uint32_t hole = b.left - tcp.ack;
+                if (!seq_lt(tcp.ack, b.left) || hole < settings_.min_size || hole > (1u << 24))
+                    continue;
+                bool seen = false;
+                for (const auto& t : s.outstanding)
+                    if (seq_le(t.seq, tcp.ack) && seq_lt(tcp.ack, t.end))
+                        seen = true;
+                if (seen)
+                    continue;
+                s.hole_reported = true;
+                s.verdict = PmtuVerdict::inconclusive;
+                PmtuFinding& f = sink(seg.frame);
+                f.verdict = s.verdict;
+                f.missing_bytes = hole;
+                fill_bounds(s, f);
+                break;
+            }
+        }
+
+        auto& out = s.outstanding;
+        std::size_t keep = 0;
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            auto& t = out[i];
+            bool covered = seq_le(t.end, tcp.ack);
+            bool later_sacked = false;
+            for (std::uint8_t k = 0; k < tcp.sack_count; ++k) {
+                const SackBlock& b = tcp.sack[k];
+                if (seq_le(b.left, t.seq) && seq_le(t.end, b.right))
+                    covered = true;
+                else if (seq_le(t.end, b.left))
+                    later_sacked = true;
+            }
+            if (covered) {
+                acked(s, t, seg, seq_le(t.end, tcp.ack), sink);
+                continue;
+            }
+            if (later_sacked || (dup_ack && tcp.ack == t.seq))
+                t.peer_alive = true;
+            out[keep++] = t;
+        }
+        out.resize(keep);
+    }
+
+    // A tracked segment reached the peer; `in_order` when the cumulative ACK
+    // covers it, so nothing before it is missing.
+    template <typename Sink>
+    void acked(PmtuDirection& s, const PmtuDirection::Tracked& t, const Segment& seg, bool in_order,
+               Sink& sink) const
+    {
+        if (t.ip_len > s.max_acked)
+            s.max_acked = t.ip_len;
+        if (in_order && !s.ok_reported && s.verdict == PmtuVerdict::none && t.df && t.ip_len == s.max_sent &&
+            t.ip_len > settings_.min_size) {
+            s.ok_reported = true;
+            s.verdict = PmtuVerdict::ok;
+            PmtuFinding& f = sink(seg.frame);
+            f.verdict = s.verdict;
+            f.packet_size = t.ip_len;
+            fill_bounds(s, f);
+        }
+    }
+
+    template <typename Sink>
+    bool on_data(PmtuDirection& s, const Segment& seg, Sink& sink) const
+    {
+        const std::uint32_t seq = seg.tcp.seq;
+        const std::uint32_t end = seq + seg.payload;
+        const std::uint32_t size = seg.ip.packet_length;
+        const bool df = seg.ip.dont_fragment && !seg.ip.fragment;
+        const bool retransmission = s.have_snd_nxt && seq_lt(seq, s.snd_nxt);
+        if (!s.have_snd_nxt || seq_lt(s.snd_nxt, end)) {
+            s.snd_nxt = end;
+            s.have_snd_nxt = true;
+        }
+        // Offload super-segments are larger than the MSS: not wire packets.
+        if (s.peer_mss && seg.payload > s.peer_mss)
+            return false;
+        if (size > s.max_sent)
+            s.max_sent = size;
+
+        // After an ICMP too-big: does the sender listen?
+        if (s.ptb_count > 0) {
+            if (size <= s.ptb_mtu) {
+                if (s.verdict == PmtuVerdict::none || s.verdict == PmtuVerdict::ok ||
+                    s.verdict == PmtuVerdict::blackhole) {
+                    s.verdict = PmtuVerdict::ptb_honoured;
+                    PmtuFinding& f = sink(seg.frame);
+                    f.verdict = s.verdict;
+                    f.packet_size = size;
+                    f.next_hop_mtu = s.ptb_mtu;
+                    fill_bounds(s, f);
+                }
+            } else if (df && s.ptb_count >= 2) {
+                s.verdict = PmtuVerdict::ptb_ignored;
+                PmtuFinding& f = sink(seg.frame);
+                f.verdict = s.verdict;
+                f.ptb_ignored_here = true;
+                f.packet_size = size;
+                f.next_hop_mtu = s.ptb_mtu;
+                fill_bounds(s, f);
+            }
+        }
+
+        PmtuDirection::Tracked* t = nullptr;
+        for (auto& x : s.outstanding)
+            if (x.seq == seq) {
+                t = &x;
+                break;
+            }
+
+        if (!retransmission || !t) {
+            if (retransmission && s.blackhole_first_frame && seq == s.blackhole_seq && size < s.smallest_lost)
+                note_shrink(s, seq, end, size);
+            if (!retransmission && s.outstanding.size() < settings_.max_tracked) {
+                PmtuDirection::Tracked n;
+                n.seq = seq;
+                n.end = end;
+                n.ip_len = size;
+                n.first_frame = seg.frame;
+                n.first_t = seg.t_ns;
+                n.transmissions = 1;
+                n.df = df;
+                s.outstanding.push_back(n);
+            }
+            if (s.verdict == PmtuVerdict::blackhole && df && size >= s.smallest_lost)
+                mark(s, seg.frame, seg.frame, 0, size, sink);
+            return false;
+        }
+
+        // A retransmission of a tracked segment.
+        if (size < t->ip_len) {
+            if (t->transmissions >= 2 && t->df && t->ip_len > s.max_acked && s.ptb_count == 0) {
+                if (!s.blackhole_first_frame) {
+                    s.blackhole_seq = t->seq;
+                    s.blackhole_first_frame = t->first_frame;
+                    s.blackhole_first_t = t->first_t;
+                    s.smallest_lost = t->ip_len;
+                }
+                note_shrink(s, seq, end, size);
+            }
+            return false;
+        }
+        if (t->transmissions < 0xffff)
+            ++t->transmissions;
+        if (t->frames_kept < t->resend_frames.size())
+            t->resend_frames[t->frames_kept++] = seg.frame;
+
+        if (s.verdict == PmtuVerdict::blackhole) {
+            if (t->df && t->ip_len >= s.smallest_lost)
+                mark(s, seg.frame, t->first_frame, t->transmissions - 1u, t->ip_len, sink);
+            return false;
+        }
+        const bool probable = t->df && s.ptb_count == 0 && t->ip_len > s.max_acked &&
+                              t->ip_len >= settings_.min_size && t->transmissions >= settings_.transmissions &&
+                              t->peer_alive && !s.peer_window_zero &&
+                              (s.verdict == PmtuVerdict::none || s.verdict == PmtuVerdict::ok ||
+                               s.verdict == PmtuVerdict::inconclusive);
+        if (!probable)
+            return false;
+
+        s.verdict = PmtuVerdict::blackhole;
+        s.smallest_lost = t->ip_len;
+        for (const auto& x : s.outstanding)
+            if (x.df && x.ip_len > s.max_acked && x.ip_len < s.smallest_lost && x.transmissions >= 2)
+                s.smallest_lost = x.ip_len;
+        s.blackhole_seq = t->seq;
+        s.blackhole_first_frame = t->first_frame;
+        s.blackhole_first_t = t->first_t;
+        // Everything oversized still in flight is covered by the verdict,
+        // earlier frames included (seen on a second pass).
+        for (const auto& x : s.outstanding) {
+            if (!x.df || x.ip_len < s.smallest_lost)
+                continue;
+            mark(s, x.first_frame, x.first_frame, 0, x.ip_len, sink);
+            for (std::uint8_t i = 0; i < x.frames_kept; ++i)
+                mark(s, x.resend_frames[i], x.first_frame, i + 1u, x.ip_len, sink);
+        }
+        PmtuFinding& f = sink(seg.frame);
+        f.verdict_here = true;
+        return true;
+    }
+
+    template <typename Sink>
+    void mark(const PmtuDirection& s, std::uint32_t frame, std::uint32_t original, std::uint32_t resends,
+              std::uint32_t size, Sink& sink) const
+    {
+        PmtuFinding& f = sink(frame);
+        f.verdict = PmtuVerdict::blackhole;
+        f.blackhole = true;
+        f.original_in = original;
+        f.retransmissions = resends;
+        f.packet_size = size;
+        fill_bounds(s, f);
+    }
+
+    static void note_shrink(PmtuDirection& s, std::uint32_t seq, std::uint32_t end, std::uint32_t size)
+    {
+        if (s.shrunk && s.shrunk_size <= size)
+            return;
+        s.shrunk = true;
+        s.shrunk_seq = seq;
+        s.shrunk_end = end;
+        s.shrunk_size = size;
+    }
+
+    static void fill_bounds(const PmtuDirection& s, PmtuFinding& f)
+    {
+        f.mtu_lower = s.max_acked;
+        f.mtu_upper = s.mtu_upper();
+    }
+
+    PmtuSettings settings_;
+};
+
+}  // namespace smtp_delivery
