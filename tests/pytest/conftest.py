@@ -98,3 +98,54 @@ def tshark():
         yield t
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def as_list(value):
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def packets_json(t: Tshark, capture, display_filter="smtp_delivery", extra=(), two_pass=False):
+    """The smtp_delivery tree of each displayed frame, from -T json."""
+    import json
+
+    args = ["-r", t.capture(capture), "-T", "json", "--no-duplicate-keys", "-J", "smtp_delivery frame"]
+    if two_pass:
+        args.append("-2")
+    if display_filter:
+        args += ["-Y", display_filter]
+    args += list(extra)
+    out = json.loads(t.run(*args).stdout or "[]")
+    result = {}
+    for pkt in out:
+        layers = pkt["_source"]["layers"]
+        frame = int(layers["frame"]["frame.number"])
+        result[frame] = layers.get("smtp_delivery", {})
+    return result
+
+
+def replies_by_frame(t: Tshark, capture, extra=(), two_pass=False):
+    """frame -> list of reply dicts (field name without the smtp_delivery.reply. prefix)."""
+    out = {}
+    for frame, tree in packets_json(t, capture, "smtp_delivery.reply", extra, two_pass).items():
+        rows = []
+        for r in as_list(tree.get("smtp_delivery.reply")):
+            r = dict(r)
+            r.update(r.pop("smtp_delivery.reply.enhanced_tree", {}))  # class/subject/detail/meaning
+            row = {k[len("smtp_delivery.reply."):]: v for k, v in r.items() if k.startswith("smtp_delivery.reply.")}
+            experts = as_list(r.get("_ws.expert"))
+            row["experts"] = [e.get("_ws.expert.message") for e in experts]
+            rows.append(row)
+        out[frame] = rows
+    return out
+
+
+def reply_table(t: Tshark, capture, extra=(), two_pass=False):
+    """Compact per-reply rows 'frame code enhanced command request_in cause' ('-' when absent)."""
+    rows = []
+    for frame, replies in sorted(replies_by_frame(t, capture, extra, two_pass).items()):
+        for r in replies:
+            rows.append(" ".join([str(frame)] + [r.get(k, "-") for k in
+                                                 ("code", "enhanced", "command", "request_in", "cause")]))
+    return rows

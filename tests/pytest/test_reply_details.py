@@ -1,0 +1,202 @@
+"""Reply details beyond the main table: classes as filters, meanings, vendors,
+multi-line replies, server time, advice, expert info and malformed replies."""
+import re
+
+import pytest
+
+from conftest import as_list, packets_json, replies_by_frame
+
+
+def test_plugin_is_listed_and_named(tshark):
+    plugins = tshark.run("-G", "plugins").stdout
+    assert re.search(r"^smtp_delivery\.so\t\S+\tdissector\t", plugins, re.M), plugins
+    protocols = tshark.run("-G", "protocols").stdout.splitlines()
+    assert "SMTP Delivery\tSMTP Delivery\tsmtp_delivery" in protocols
+
+
+CONTRACT = {
+    "smtp_delivery.reply.code": "FT_UINT16",
+    "smtp_delivery.reply.class": "FT_UINT8",
+    "smtp_delivery.reply.meaning": "FT_STRING",
+    "smtp_delivery.reply.enhanced": "FT_STRING",
+    "smtp_delivery.reply.enhanced.class": "FT_UINT8",
+    "smtp_delivery.reply.enhanced.subject": "FT_UINT16",
+    "smtp_delivery.reply.enhanced.detail": "FT_UINT16",
+    "smtp_delivery.reply.enhanced.meaning": "FT_STRING",
+    "smtp_delivery.reply.command": "FT_STRING",
+    "smtp_delivery.reply.request_in": "FT_FRAMENUM",
+    "smtp_delivery.reply.time": "FT_RELATIVE_TIME",
+    "smtp_delivery.reply.cause": "FT_STRING",
+    "smtp_delivery.reply.advice": "FT_STRING",
+    "smtp_delivery.pmtu.blackhole": "FT_BOOLEAN",
+    "smtp_delivery.pmtu.verdict": "FT_UINT8",
+    "smtp_delivery.pmtu.mtu_lower": "FT_UINT32",
+    "smtp_delivery.pmtu.mtu_upper": "FT_UINT32",
+    "smtp_delivery.pmtu.next_hop_mtu": "FT_UINT32",
+    "smtp_delivery.pmtu.original_in": "FT_FRAMENUM",
+    "smtp_delivery.pmtu.retransmissions": "FT_UINT32",
+    "smtp_delivery.stall": "FT_BOOLEAN",
+}
+
+
+def test_field_contract(tshark):
+    fields = {}
+    for line in tshark.run("-G", "fields").stdout.splitlines():
+        cols = line.split("\t")
+        if cols[0] == "F" and cols[2].startswith("smtp_delivery"):
+            fields[cols[2]] = cols[3]
+    for name, ftype in CONTRACT.items():
+        assert fields.get(name) == ftype, name
+
+
+def test_class_labels_work_as_filters(tshark):
+    cap = "postfix-replies.pcapng"
+    assert tshark.frames(cap, 'smtp_delivery.reply.class == "transient"') == [84, 109, 121, 195]
+    assert tshark.frames(cap, 'smtp_delivery.reply.class == "intermediate"') == [14, 31, 123, 144]
+    permanent = tshark.frames(cap, 'smtp_delivery.reply.class == "permanent"')
+    assert permanent == [31, 46, 48, 52, 54, 58, 60, 62, 64, 66, 70, 72, 74, 76, 82, 101, 111, 113, 163, 178,
+                         210, 227]
+    assert tshark.frames(cap, 'smtp_delivery.reply.cause == "greylisting"') == [109]
+    assert tshark.frames(cap, 'smtp_delivery.reply.enhanced.subject == 7 && smtp_delivery.reply.class == 5') == [
+        113, 227]
+
+
+def test_codes_covered_by_postfix_captures(tshark):
+    basic, enhanced = set(), set()
+    for cap in ("postfix-replies.pcapng", "postfix-limits.pcapng", "postfix-bdat.pcapng",
+                "submission-587-starttls-required.pcapng"):
+        for replies in replies_by_frame(tshark, cap).values():
+            for r in replies:
+                basic.add(r.get("code"))
+                enhanced.add(r.get("enhanced"))
+    basic.discard(None)
+    enhanced.discard(None)
+    assert len(basic) >= 15, sorted(basic)
+    assert len(enhanced) >= 10, sorted(enhanced)
+
+
+def test_meanings_and_enhanced_parts(tshark):
+    r = replies_by_frame(tshark, "postfix-replies.pcapng")[227][0]
+    assert r["code"] == "554" and r["class"] == "5"
+    assert r["meaning"]
+    assert (r["enhanced.class"], r["enhanced.subject"], r["enhanced.detail"]) == ("5", "7", "1")
+    assert r["enhanced.meaning"]
+    assert r["cause"] == "blocklist"
+    # Advice names the client, read from the reply's addresses.
+    assert "192.0.2.10" in r["advice"]
+
+
+@pytest.fixture(scope="module")
+def vendor(tshark):
+    return replies_by_frame(tshark, "vendor-replies.pcapng")
+
+
+@pytest.mark.parametrize("frame,vendor_name,cause", [
+    (16, "GroupWise", "timeout"),
+    (29, "Microsoft Exchange", "service-unavailable"),
+    (48, "Microsoft Exchange", "timeout"),
+    (65, "Microsoft Exchange", "routing"),
+    (86, "Microsoft Exchange", "content-rejected"),
+    (101, "Microsoft 365", "blocklist"),
+    (118, "Microsoft 365", "rate-limit"),
+    (139, "Gmail", "rate-limit"),
+    (175, "Gmail", "mailbox-full"),
+    (190, "Telstra BigPond", "rate-limit"),
+    (338, "Yahoo", "rate-limit"),
+    (356, "Microsoft Exchange", "rate-limit"),
+])
+def test_vendor_meanings(vendor, frame, vendor_name, cause):
+    r = vendor[frame][0]
+    assert r["vendor"] == vendor_name
+    assert r["vendor_meaning"]
+    assert r["cause"] == cause
+    assert r["advice"]
+
+
+@pytest.mark.parametrize("frame,cause", [
+    (213, "blocklist"), (230, "reverse-dns"), (245, "server-error"), (266, "mailbox-full"),
+    (283, "greylisting"), (300, "rate-limit"), (315, "auth-failed"), (324, "service-unavailable"),
+])
+def test_causes_without_vendor(vendor, frame, cause):
+    r = vendor[frame][0]
+    assert "vendor" not in r
+    assert r["cause"] == cause
+
+
+def test_gmail_multiline_reply_parsed_on_every_line(tshark):
+    tree = packets_json(tshark, "vendor-replies.pcapng", "frame.number == 139")[139]
+    reply = tree["smtp_delivery.reply"]
+    assert reply["smtp_delivery.reply.lines"] == "3"
+    lines = as_list(tree["smtp_delivery.reply.line"])
+    assert [ln["smtp_delivery.reply.line.enhanced"] for ln in lines] == ["4.7.0"] * 3
+    assert [ln["smtp_delivery.reply.line.code"] for ln in lines] == ["421"] * 3
+    assert [ln["smtp_delivery.reply.line.continued"] for ln in lines] == ["1", "1", "0"]
+
+
+def test_server_time_is_reply_minus_request(tshark):
+    cap = "postfix-replies.pcapng"
+    times = {int(f): float(t) for f, t in tshark.fields(cap, ["frame.number", "frame.time_epoch"])}
+    checked = 0
+    for frame, replies in replies_by_frame(tshark, cap).items():
+        for r in replies:
+            if "request_in" in r:
+                expected = times[frame] - times[int(r["request_in"])]
+                assert abs(float(r["time"]) - expected) < 2e-6, (frame, r)
+                checked += 1
+    assert checked >= 60
+
+
+def test_reply_spanning_segments(tshark):
+    # 450-4.7.1 in frame 271, 450 4.7.1 in 273: one reply, completed in 273.
+    replies = replies_by_frame(tshark, "malformed-replies.pcapng")
+    assert 271 not in replies
+    r = replies[273][0]
+    assert (r["code"], r["lines"], r["first_frame"], r["command"]) == ("450", "2", "271", "NOOP")
+
+
+EXPECTED_MALFORMED = {
+    10: ["Malformed reply: the line has no three-digit reply code"],
+    27: ["Malformed reply: code outside 2yz-5yz with y from 0 to 5"],
+    42: ["Malformed reply: code outside 2yz-5yz with y from 0 to 5"],
+    57: ["Malformed reply: the line has no three-digit reply code"],
+    74: ["Permanent failure 550",
+         "Malformed enhanced status code (RFC 3463 wants class 2, 4 or 5 and 1-3 digit parts)"],
+    89: ["Permanent failure 550",
+         "Malformed enhanced status code (RFC 3463 wants class 2, 4 or 5 and 1-3 digit parts)"],
+    104: ["Permanent failure 550",
+          "Malformed enhanced status code (RFC 3463 wants class 2, 4 or 5 and 1-3 digit parts)"],
+    119: ["Permanent failure 550 2.1.1: unknown-recipient",
+          "Enhanced status class disagrees with the basic reply code"],
+    134: ["Enhanced status class disagrees with the basic reply code"],
+    149: ["Lines of one multi-line reply carry different reply codes"],
+    165: ["Reply line longer than the 512 octets RFC 5321 allows"],
+    181: ["Reply line ends in a bare LF instead of CRLF"],
+    190: ["Malformed reply: the line has no three-digit reply code"],
+    208: ["Reply line ends in a bare LF instead of CRLF"],
+}
+
+
+def test_malformed_replies_still_show_with_expert_info(tshark):
+    rows = tshark.fields("malformed-replies.pcapng", ["frame.number", "_ws.expert.message"], "smtp_delivery")
+    ours = {}
+    for frame, messages in rows:
+        mine = [m for m in messages.split("|") if m and not m.startswith("Unexpected response code")]
+        if mine:
+            ours[int(frame)] = mine
+    for frame, expected in EXPECTED_MALFORMED.items():
+        assert ours.get(frame) == expected, frame
+
+
+def test_expert_kinds_are_grouped(tshark):
+    out = tshark.run("-r", tshark.capture("malformed-replies.pcapng"), "-q", "-z", "expert").stdout
+    assert re.search(r"^\s+4\s+Malformed\s+SMTP Delivery\s+Malformed reply: the line has no three-digit", out, re.M) \
+        or re.search(r"^\s+3\s+Malformed\s+SMTP Delivery\s+Malformed reply: the line has no three-digit", out, re.M), out
+    assert re.search(r"Malformed\s+SMTP Delivery\s+Malformed enhanced status code", out), out
+    assert re.search(r"Protocol\s+SMTP Delivery\s+Lines of one multi-line reply carry different reply codes", out)
+
+
+def test_starttls_decrypted_replies_explained(tshark):
+    replies = replies_by_frame(tshark, "starttls-keylog.pcapng")
+    assert replies[34][0]["command"] == "end-of-data"
+    assert replies[34][0]["enhanced"] == "2.0.0"
+    assert replies[25][0]["command"] == "EHLO"
