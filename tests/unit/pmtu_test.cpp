@@ -1,0 +1,396 @@
+#include "smtp_delivery/analysis.hpp"
+#include "smtp_delivery/net.hpp"
+#include "smtp_delivery/pmtu.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+using namespace smtp_delivery;
+
+namespace {
+
+constexpr std::int64_t ms = 1000000;
+
+// Builds event sequences for one client -> server flow.
+class Flow {
+public:
+    explicit Flow(bool df = true, std::uint16_t mss = 1460) : df_(df)
+    {
+        client_.family = server_.family = 4;
+        client_.bytes = {192, 0, 2, 10};
+        server_.bytes = {198, 51, 100, 10};
+        // Handshake: both sides announce their MSS.
+        send(true, 0, 0, kSyn, mss);
+        send(false, 0, 0, kSyn | kAck, mss);
+    }
+
+    // Client data segment; `size` is the IP packet length (40 bytes of headers).
+    std::uint32_t data(std::uint32_t seq, std::uint32_t size, bool df_override = true)
+    {
+        return send(true, seq, size - 40, kAck | kPsh, 0, df_override && df_);
+    }
+
+    // Server ACK with optional SACK blocks and window.
+    std::uint32_t ack(std::uint32_t ack_no, std::vector<SackBlock> sacks = {}, std::uint16_t window = 500)
+    {
+        Segment s = base(false);
+        s.tcp.ack = ack_no;
+        s.tcp.flags = kAck;
+        s.tcp.window = window;
+        for (const auto& b : sacks)
+            s.tcp.sack[s.tcp.sack_count++] = b;
+        return feed(s);
+    }
+
+    std::uint32_t too_big(std::uint32_t seq, std::uint32_t mtu)
+    {
+        PacketTooBig p;
+        p.mtu = mtu;
+        p.src = client_;
+        p.dst = server_;
+        p.src_port = 40000;
+        p.dst_port = 25;
+        p.seq = seq;
+        p.quoted_length = 1500;
+        const std::uint32_t f = ++frame_;
+        t_ += ms;
+        analysis.on_packet_too_big(p, f);
+        return f;
+    }
+
+    const PmtuFinding* finding(std::uint32_t frame) const
+    {
+        const FrameFindings* f = analysis.find_frame(frame);
+        return f ? &f->pmtu : nullptr;
+    }
+
+    PmtuVerdict verdict_at(std::uint32_t frame) const
+    {
+        const PmtuFinding* f = finding(frame);
+        return f ? f->verdict : PmtuVerdict::none;
+    }
+
+    bool blackhole_at(std::uint32_t frame) const
+    {
+        const PmtuFinding* f = finding(frame);
+        return f && f->blackhole;
+    }
+
+    void wait(std::int64_t d) { t_ += d; }
+
+    Analysis analysis;
+
+private:
+    Segment base(bool from_client)
+    {
+        Segment s;
+        s.ip.src = from_client ? client_ : server_;
+        s.ip.dst = from_client ? server_ : client_;
+        s.ip.header_length = 20;
+        s.tcp.src_port = from_client ? 40000 : 25;
+        s.tcp.dst_port = from_client ? 25 : 40000;
+        s.tcp.header_length = 20;
+        return s;
+    }
+
+    std::uint32_t send(bool from_client, std::uint32_t seq, std::uint32_t payload, std::uint16_t flags,
+                       std::uint16_t mss, bool df = true)
+    {
+        Segment s = base(from_client);
+        s.tcp.seq = seq;
+        s.tcp.ack = 1;
+        s.tcp.flags = flags;
+        s.tcp.mss = mss;
+        s.tcp.window = 500;
+        s.payload = payload;
+        s.ip.packet_length = 40 + payload;
+        s.ip.dont_fragment = df;
+        return feed(s);
+    }
+
+    std::uint32_t feed(Segment& s)
+    {
+        s.frame = ++frame_;
+        t_ += ms;
+        s.t_ns = t_;
+        analysis.on_tcp_segment(s);
+        return s.frame;
+    }
+
+    IpAddress client_, server_;
+    bool df_;
+    std::uint32_t frame_ = 0;
+    std::int64_t t_ = 0;
+};
+
+// The classic black hole: big segments vanish, the small tail is SACKed.
+TEST(Pmtu, BlackholeOnThirdTransmission)
+{
+    Flow f;
+    const auto first = f.data(1000, 1500);
+    f.data(2460, 1500);
+    f.data(3920, 600);
+    f.ack(1000, {{3920, 4480}});  // tail arrived, head missing
+    const auto second = f.data(1000, 1500);
+    EXPECT_FALSE(f.blackhole_at(second));
+    const auto third = f.data(1000, 1500);
+    ASSERT_TRUE(f.blackhole_at(third));
+    const PmtuFinding* v = f.finding(third);
+    EXPECT_TRUE(v->verdict_here);
+    EXPECT_EQ(v->verdict, PmtuVerdict::blackhole);
+    EXPECT_EQ(v->original_in, first);
+    EXPECT_EQ(v->retransmissions, 2u);
+    EXPECT_EQ(v->mtu_lower, 600u);
+    EXPECT_EQ(v->mtu_upper, 1499u);
+    // Earlier transmissions of oversized segments are marked for a second pass.
+    EXPECT_TRUE(f.blackhole_at(first));
+    EXPECT_TRUE(f.blackhole_at(first + 1));
+    EXPECT_FALSE(f.blackhole_at(first + 2));  // the tail
+    const auto fourth = f.data(1000, 1500);
+    EXPECT_TRUE(f.blackhole_at(fourth));
+    EXPECT_FALSE(f.finding(fourth)->verdict_here);
+}
+
+TEST(Pmtu, TransmissionsThresholdIsASetting)
+{
+    Flow f;
+    PmtuSettings s;
+    s.transmissions = 4;
+    f.analysis.set_pmtu_settings(s);
+    f.data(1000, 1500);
+    f.data(2460, 600);
+    f.ack(1000, {{2460, 3020}});
+    f.data(1000, 1500);
+    EXPECT_FALSE(f.blackhole_at(f.data(1000, 1500)));
+    EXPECT_TRUE(f.blackhole_at(f.data(1000, 1500)));
+}
+
+TEST(Pmtu, NoVerdictWithoutSignOfLife)
+{
+    // The path is down altogether: nothing comes back, no black hole claimed.
+    Flow f;
+    f.data(1000, 1500);
+    f.data(2460, 600);
+    f.data(1000, 1500);
+    f.data(1000, 1500);
+    EXPECT_FALSE(f.blackhole_at(f.data(1000, 1500)));
+}
+
+TEST(Pmtu, DuplicateAcksCountAsSignOfLife)
+{
+    Flow f;
+    f.data(1000, 1500);
+    f.ack(1000);
+    f.data(1000, 1500);
+    f.ack(1000);
+    EXPECT_TRUE(f.blackhole_at(f.data(1000, 1500)));
+}
+
+TEST(Pmtu, CongestionLossOfSizesThatGotThroughBefore)
+{
+    Flow f;
+    f.data(1000, 1500);
+    const auto full_size_acked = f.ack(2460);  // a full-size packet made it: the path carries 1500
+    f.data(2460, 1500);
+    f.data(3920, 600);
+    f.ack(2460, {{3920, 4480}});
+    f.data(2460, 1500);
+    f.data(2460, 1500);
+    EXPECT_FALSE(f.blackhole_at(f.data(2460, 1500)));
+    EXPECT_EQ(f.verdict_at(full_size_acked), PmtuVerdict::ok);
+}
+
+TEST(Pmtu, NoDfNoBlackhole)
+{
+    Flow f(/*df=*/false);
+    f.data(1000, 1500);
+    f.data(2460, 600);
+    f.ack(1000, {{2460, 3020}});
+    f.data(1000, 1500);
+    EXPECT_FALSE(f.blackhole_at(f.data(1000, 1500)));
+}
+
+TEST(Pmtu, ZeroWindowProbesAreNotBlackholes)
+{
+    Flow f;
+    f.data(1000, 1500);
+    f.data(2460, 600);
+    f.ack(1000, {{2460, 3020}}, /*window=*/0);
+    f.data(1000, 1500);
+    EXPECT_FALSE(f.blackhole_at(f.data(1000, 1500)));
+}
+
+TEST(Pmtu, OffloadSuperSegmentsAreIgnored)
+{
+    Flow f(true, 1460);
+    f.data(1000, 8232);  // GSO: payload far above the MSS
+    f.data(9192, 600);
+    f.ack(1000, {{9192, 9752}});
+    f.data(1000, 8232);
+    EXPECT_FALSE(f.blackhole_at(f.data(1000, 8232)));
+}
+
+TEST(Pmtu, ResendsAfterPacketTooBigAreHonouredPmtud)
+{
+    Flow f;
+    f.data(1000, 1500);
+    f.data(2460, 1500);
+    const auto icmp = f.too_big(1000, 1400);
+    const PmtuFinding* p = f.finding(icmp);
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(p->ptb_here);
+    EXPECT_EQ(p->next_hop_mtu, 1400u);
+    EXPECT_EQ(p->original_in, 3u);
+    const auto resend = f.data(1000, 1400);
+    EXPECT_EQ(f.verdict_at(resend), PmtuVerdict::ptb_honoured);
+    f.data(1000, 1500);  // stale copies in flight do not make a black hole
+    f.data(1000, 1500);
+    EXPECT_FALSE(f.blackhole_at(f.data(1000, 1500)));
+}
+
+TEST(Pmtu, SenderIgnoringPacketTooBig)
+{
+    Flow f;
+    f.data(1000, 1500);
+    f.too_big(1000, 1400);
+    const auto after_one = f.data(1000, 1500);
+    EXPECT_NE(f.verdict_at(after_one), PmtuVerdict::ptb_ignored);
+    f.too_big(1000, 1400);
+    const auto after_two = f.data(1000, 1500);
+    EXPECT_EQ(f.verdict_at(after_two), PmtuVerdict::ptb_ignored);
+    EXPECT_TRUE(f.finding(after_two)->ptb_ignored_here);
+}
+
+TEST(Pmtu, SenderRecoversWithSmallerSegments)
+{
+    Flow f;
+    const auto first = f.data(1000, 1500);
+    f.data(2460, 600);
+    f.ack(1000, {{2460, 3020}});
+    f.data(1000, 1500);
+    f.data(1000, 1500);
+    f.wait(3000 * ms);
+    f.data(1000, 1064);  // Linux MTU probing: 1024-byte payload
+    const auto acked = f.ack(2024, {{2460, 3020}});
+    const PmtuFinding* r = f.finding(acked);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->verdict, PmtuVerdict::recovered);
+    EXPECT_TRUE(r->recovered_here);
+    EXPECT_EQ(r->recovered_size, 1064u);
+    EXPECT_EQ(r->original_in, first);
+    EXPECT_GT(r->recovery_ns, 3000 * ms);
+    // Recovery is reported once.
+    f.data(2024, 476);
+    const auto later = f.ack(3020);
+    EXPECT_FALSE(f.finding(later) && f.finding(later)->recovered_here);
+}
+
+TEST(Pmtu, WindowsStyleShrinkBeforeVerdictStillRecovers)
+{
+    Flow f;
+    f.data(1000, 1500);
+    f.data(2460, 600);
+    f.ack(1000, {{2460, 3020}});
+    f.data(1000, 1500);
+    f.data(1000, 576, /*df=*/false);  // DF cleared, 536-byte payload
+    const auto acked = f.ack(1536, {{2460, 3020}});
+    EXPECT_EQ(f.verdict_at(acked), PmtuVerdict::recovered);
+}
+
+TEST(Pmtu, FullSizeAckAfterVerdictMakesItInconclusive)
+{
+    Flow f;
+    f.data(1000, 1500);
+    f.data(2460, 600);
+    f.ack(1000, {{2460, 3020}});
+    f.data(1000, 1500);
+    f.data(1000, 1500);
+    const auto late = f.ack(3020);
+    EXPECT_EQ(f.verdict_at(late), PmtuVerdict::inconclusive);
+}
+
+TEST(Pmtu, ReceiverSideHoleIsInconclusive)
+{
+    // Seen at the receiver: only the tail arrives, the SACK shows a hole.
+    Flow f;
+    f.data(1000 + 7240, 1004);
+    const auto sack = f.ack(1000, {{8240, 9204}});
+    const PmtuFinding* p = f.finding(sack);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->verdict, PmtuVerdict::inconclusive);
+    EXPECT_EQ(p->missing_bytes, 7240u);
+}
+
+TEST(Pmtu, TrackedSegmentsAreBounded)
+{
+    Flow f;
+    PmtuSettings s;
+    s.max_tracked = 8;
+    f.analysis.set_pmtu_settings(s);
+    for (std::uint32_t i = 0; i < 10000; ++i)
+        f.data(1000 + i * 1460, 1500);
+    // Nothing acknowledged: at most 8 tracked, the rest only counted as sent.
+    EXPECT_EQ(f.analysis.connection_count(), 1u);
+}
+
+TEST(Net, ParsesIpv4TcpWithSack)
+{
+    const std::uint8_t ip[] = {0x45, 0, 0x05, 0xdc, 0, 1, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 10, 198, 51, 100, 10};
+    IpHeader h;
+    ASSERT_TRUE(parse_ip(Bytes{ip, sizeof ip}, h));
+    EXPECT_EQ(h.packet_length, 1500u);
+    EXPECT_TRUE(h.dont_fragment);
+    EXPECT_FALSE(h.fragment);
+    EXPECT_EQ(h.protocol, 6);
+    const std::uint8_t tcp[] = {0x9c, 0x40, 0, 25, 0, 0, 0x03, 0xe8, 0, 0, 0, 1, 0x80, 0x10, 0x01, 0xf4,
+                                0, 0, 0, 0, 1, 1, 5, 10, 0, 0, 0x0b, 0xb8, 0, 0, 0x0f, 0xa0, 0, 0, 0, 0};
+    TcpHeader t;
+    ASSERT_TRUE(parse_tcp(Bytes{tcp, sizeof tcp}, t));
+    EXPECT_EQ(t.src_port, 40000);
+    EXPECT_EQ(t.seq, 1000u);
+    EXPECT_EQ(t.header_length, 32u);
+    ASSERT_EQ(t.sack_count, 1);
+    EXPECT_EQ(t.sack[0].left, 3000u);
+    EXPECT_EQ(t.sack[0].right, 4000u);
+}
+
+TEST(Net, RejectsTruncatedHeaders)
+{
+    const std::uint8_t ip[] = {0x45, 0, 0x05};
+    IpHeader h;
+    EXPECT_FALSE(parse_ip(Bytes{ip, sizeof ip}, h));
+    EXPECT_FALSE(parse_ip(Bytes{}, h));
+    TcpHeader t;
+    EXPECT_FALSE(parse_tcp(Bytes{ip, sizeof ip}, t));
+    // Options that claim more than is there stop the option walk, not the parse.
+    const std::uint8_t tcp[] = {0, 1, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x10, 0, 0, 0, 0, 0, 0, 5, 40, 0, 0};
+    ASSERT_TRUE(parse_tcp(Bytes{tcp, sizeof tcp}, t));
+    EXPECT_EQ(t.sack_count, 0);
+}
+
+TEST(Net, ParsesFragmentationNeededWithQuotedTcp)
+{
+    const std::uint8_t icmp[] = {3, 4, 0, 0, 0, 0, 0x05, 0x78,
+                                 0x45, 0, 0x05, 0xdc, 0, 1, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 10, 198, 51, 100, 10,
+                                 0x9c, 0x40, 0, 25, 0, 0, 0x03, 0xe8};
+    PacketTooBig p;
+    ASSERT_TRUE(parse_packet_too_big(Bytes{icmp, sizeof icmp}, 4, p));
+    EXPECT_EQ(p.mtu, 1400u);
+    EXPECT_EQ(p.seq, 1000u);
+    EXPECT_EQ(p.src_port, 40000);
+    EXPECT_EQ(p.quoted_length, 1500u);
+    // Echo reply, or a too-big quoting only 4 bytes of TCP, is not one.
+    const std::uint8_t echo[] = {0, 0, 0, 0, 0, 0, 0, 0};
+    EXPECT_FALSE(parse_packet_too_big(Bytes{echo, sizeof echo}, 4, p));
+    EXPECT_FALSE(parse_packet_too_big(Bytes{icmp, sizeof icmp - 4}, 4, p));
+}
+
+TEST(Net, SequenceArithmeticWraps)
+{
+    EXPECT_TRUE(seq_lt(0xfffffff0u, 0x10u));
+    EXPECT_FALSE(seq_lt(0x10u, 0xfffffff0u));
+    EXPECT_TRUE(seq_le(5u, 5u));
+}
+
+}  // namespace
