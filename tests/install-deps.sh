@@ -9,6 +9,9 @@ PACKAGES=(
   libgtest-dev
   python3 python3-pytest
   debootstrap util-linux
+  # the namespace lab (test-captures/pmtu-lab.sh, tests/pytest/test_lab.py)
+  iproute2 nftables ethtool swaks python3-aiosmtpd
+  libio-socket-inet6-perl libnet-ssleay-perl
 )
 
 missing=()
