@@ -10,6 +10,8 @@
 #include "compat.h"
 #include "smtp_delivery_glue.h"
 
+#include <wsutil/report_message.h>
+
 #include "smtp_delivery/analysis.hpp"
 #include "smtp_delivery/knowledge.hpp"
 #include "smtp_delivery/net.hpp"
@@ -71,6 +73,21 @@ int hf_pmtu_missing_bytes = -1;
 int hf_stall = -1;
 int hf_stall_mta_log = -1;
 
+/* Per-transaction summary */
+int hf_session = -1;
+int hf_session_outcome = -1;
+int hf_session_client = -1;
+int hf_session_server = -1;
+int hf_session_ehlo = -1;
+int hf_session_tls = -1;
+int hf_session_mail_from = -1;
+int hf_session_rcpt = -1;
+int hf_session_rcpt_code = -1;
+int hf_session_final_code = -1;
+int hf_session_final_enhanced = -1;
+int hf_session_mail_in = -1;
+
+int ett_session = -1;
 int ett_smtp_delivery = -1;
 int ett_pmtu = -1;
 int ett_stall = -1;
@@ -126,11 +143,60 @@ const value_string pmtu_verdict_vals[] = {
     {0, NULL},
 };
 
+const value_string outcome_vals[] = {
+    {static_cast<guint32>(Outcome::accepted), "accepted"},
+    {static_cast<guint32>(Outcome::deferred), "deferred"},
+    {static_cast<guint32>(Outcome::rejected), "rejected"},
+    {static_cast<guint32>(Outcome::stalled), "stalled"},
+    {static_cast<guint32>(Outcome::aborted), "aborted"},
+    {0, NULL},
+};
+
+/* Preferences */
+enum { PMTU_SCOPE_ALL_TCP = 0, PMTU_SCOPE_SMTP = 1 };
+const enum_val_t pmtu_scope_vals[] = {
+    {"all-tcp", "Every TCP flow", PMTU_SCOPE_ALL_TCP},
+    {"smtp", "SMTP flows only", PMTU_SCOPE_SMTP},
+    {NULL, NULL, -1},
+};
+const PmtuSettings kDefaultPmtu;
+guint pref_transmissions = kDefaultPmtu.transmissions;
+guint pref_min_size = kDefaultPmtu.min_size;
+gint pref_pmtu_scope = PMTU_SCOPE_ALL_TCP;
+sd_pref_bool_t pref_session_summary = TRUE;
+
+struct UintRange {
+    const char* name;
+    guint* value;
+    guint lo, hi, fallback;
+};
+
 Analysis g_analysis;
 
 void cleanup_analysis(void)
 {
     g_analysis.clear();
+}
+
+/* Preferences apply: out-of-range values are refused, named, and replaced by
+ * the default, so a typo never silently disables detection. */
+void apply_prefs(void)
+{
+    const UintRange ranges[] = {
+        {"smtp_delivery.pmtu_transmissions", &pref_transmissions, 2, 10, kDefaultPmtu.transmissions},
+        {"smtp_delivery.pmtu_min_size", &pref_min_size, 68, 9000, kDefaultPmtu.min_size},
+    };
+    for (const UintRange& r : ranges) {
+        if (*r.value < r.lo || *r.value > r.hi) {
+            report_failure("SMTP Delivery: preference %s must be between %u and %u (got %u); using %u", r.name,
+                           r.lo, r.hi, *r.value, r.fallback);
+            *r.value = r.fallback;
+        }
+    }
+    PmtuSettings s;
+    s.transmissions = pref_transmissions;
+    s.min_size = pref_min_size;
+    g_analysis.set_pmtu_settings(s);
 }
 
 std::int64_t to_ns(const nstime_t& t)
@@ -242,9 +308,9 @@ void analyse_frame(packet_info* pinfo, proto_tree* tree)
     if (!read_segment(pinfo, tcp_fi, ip_item_for(tcp_fi, fields_of(tree, proto_ip), fields_of(tree, proto_ipv6)),
                       seg))
         return;
-    const ConnectionRef conn = g_analysis.on_tcp_segment(seg);
-
     GPtrArray* pdus = fields_of(tree, proto_smtp);
+    const bool detect = pref_pmtu_scope == PMTU_SCOPE_ALL_TCP || pdus != nullptr;
+    const ConnectionRef conn = g_analysis.on_tcp_segment(seg, detect);
     if (!pdus)
         return;
     const bool from_server = fields_of(tree, hf_smtp_rsp) != nullptr;
@@ -505,6 +571,51 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
     }
 }
 
+const char* address_string(packet_info* pinfo, const IpAddress& a)
+{
+    address addr;
+    if (a.family == 4)
+        set_address(&addr, AT_IPv4, 4, a.bytes.data());
+    else if (a.family == 6)
+        set_address(&addr, AT_IPv6, 16, a.bytes.data());
+    else
+        return "";
+    return address_to_str(pinfo->pool, &addr);
+}
+
+void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const TransactionSummary& t)
+{
+    proto_item* ti = proto_tree_add_item(tree, hf_session, tvb, 0, 0, ENC_NA);
+    proto_item_set_generated(ti);
+    proto_tree* tt = proto_item_add_subtree(ti, ett_session);
+    const char* client = address_string(pinfo, t.client);
+    const char* server = address_string(pinfo, t.server);
+    proto_item_append_text(ti, ": %s, %s -> %s", outcome_label(t.outcome).data(), client, server);
+    proto_item_set_generated(proto_tree_add_uint(tt, hf_session_outcome, tvb, 0, 0, static_cast<guint32>(t.outcome)));
+    proto_item_set_generated(proto_tree_add_string(tt, hf_session_client, tvb, 0, 0, client));
+    proto_item_set_generated(proto_tree_add_string(tt, hf_session_server, tvb, 0, 0, server));
+    if (!t.ehlo.empty())
+        proto_item_set_generated(proto_tree_add_string(tt, hf_session_ehlo, tvb, 0, 0, cstr(pinfo, t.ehlo)));
+    proto_item_set_generated(proto_tree_add_boolean(tt, hf_session_tls, tvb, 0, 0, t.tls));
+    proto_item_set_generated(proto_tree_add_string(tt, hf_session_mail_from, tvb, 0, 0, cstr(pinfo, t.mail_from)));
+    if (t.mail_frame)
+        proto_item_set_generated(proto_tree_add_uint(tt, hf_session_mail_in, tvb, 0, 0, t.mail_frame));
+    for (const RecipientResult& r : t.recipients) {
+        proto_item* ri = proto_tree_add_string(tt, hf_session_rcpt, tvb, 0, 0, cstr(pinfo, r.address));
+        proto_item_set_generated(ri);
+        proto_item_set_generated(proto_tree_add_uint(tt, hf_session_rcpt_code, tvb, 0, 0, r.code));
+        if (r.code)
+            proto_item_append_text(ri, " (%u)", r.code);
+    }
+    if (t.final_code)
+        proto_item_set_generated(proto_tree_add_uint(tt, hf_session_final_code, tvb, 0, 0, t.final_code));
+    if (t.final_enhanced.present()) {
+        char enh[16];
+        format_enhanced(t.final_enhanced, enh, sizeof enh);
+        proto_item_set_generated(proto_tree_add_string(tt, hf_session_final_enhanced, tvb, 0, 0, enh));
+    }
+}
+
 int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
 {
     if (!pinfo->fd->visited && tree)
@@ -521,6 +632,9 @@ int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, v
         show_reply(tvb, pinfo, st, r);
     if (findings->pmtu.present())
         show_pmtu(tvb, pinfo, st, findings->pmtu);
+    if (pref_session_summary)
+        for (const TransactionSummary& t : findings->transactions)
+            show_transaction(tvb, pinfo, st, t);
 
     /* Lines are worth a look on their own only when a reply spans several
      * lines or a line is malformed. */
@@ -621,13 +735,37 @@ void proto_register_smtp_delivery(void)
                                    0x0, "Receiver side: bytes before SACKed data that never arrived", HFILL}},
         {&hf_pmtu_fix, {"Fix", "smtp_delivery.pmtu.fix", FT_STRING, BASE_NONE, NULL, 0x0,
                         "Ways to fix a PMTU black hole, most preferable first", HFILL}},
+        {&hf_session, {"Transaction", "smtp_delivery.session", FT_NONE, BASE_NONE, NULL, 0x0,
+                       "Summary of a mail transaction, on the frame that decided its outcome", HFILL}},
+        {&hf_session_outcome, {"Outcome", "smtp_delivery.session.outcome", FT_UINT8, BASE_DEC, VALS(outcome_vals),
+                               0x0, "accepted, deferred (4xx), rejected (5xx), stalled or aborted", HFILL}},
+        {&hf_session_client, {"Client", "smtp_delivery.session.client", FT_STRING, BASE_NONE, NULL, 0x0,
+                              "Address of the SMTP client", HFILL}},
+        {&hf_session_server, {"Server", "smtp_delivery.session.server", FT_STRING, BASE_NONE, NULL, 0x0,
+                              "Address of the SMTP server", HFILL}},
+        {&hf_session_ehlo, {"EHLO name", "smtp_delivery.session.ehlo", FT_STRING, BASE_NONE, NULL, 0x0,
+                            "Name the client gave in EHLO/HELO", HFILL}},
+        {&hf_session_tls, {"TLS", "smtp_delivery.session.tls", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+                           "STARTTLS succeeded before the transaction", HFILL}},
+        {&hf_session_mail_from, {"MAIL FROM", "smtp_delivery.session.mail_from", FT_STRING, BASE_NONE, NULL, 0x0,
+                                 "Envelope sender", HFILL}},
+        {&hf_session_mail_in, {"MAIL in frame", "smtp_delivery.session.mail_in", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+                               "Frame of the MAIL FROM command", HFILL}},
+        {&hf_session_rcpt, {"RCPT TO", "smtp_delivery.session.rcpt", FT_STRING, BASE_NONE, NULL, 0x0,
+                            "Envelope recipient", HFILL}},
+        {&hf_session_rcpt_code, {"RCPT reply", "smtp_delivery.session.rcpt_code", FT_UINT16, BASE_DEC, NULL, 0x0,
+                                 "Reply code to that recipient (0 = none seen)", HFILL}},
+        {&hf_session_final_code, {"Final reply", "smtp_delivery.session.final_code", FT_UINT16, BASE_DEC, NULL, 0x0,
+                                  "Reply code that decided the outcome", HFILL}},
+        {&hf_session_final_enhanced, {"Final enhanced code", "smtp_delivery.session.final_enhanced", FT_STRING,
+                                      BASE_NONE, NULL, 0x0, "Enhanced status code of that reply", HFILL}},
         {&hf_stall, {"Message transfer stalled", "smtp_delivery.stall", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
                      "The message body stopped on a probable PMTU black hole", HFILL}},
         {&hf_stall_mta_log, {"Sending MTA logs", "smtp_delivery.stall.mta_log", FT_STRING, BASE_NONE, NULL, 0x0,
                              "What the sending MTA will report for this stall", HFILL}},
     };
 
-    static gint* ett[] = {&ett_smtp_delivery, &ett_reply, &ett_enhanced, &ett_line, &ett_pmtu, &ett_stall};
+    static gint* ett[] = {&ett_session, &ett_smtp_delivery, &ett_reply, &ett_enhanced, &ett_line, &ett_pmtu, &ett_stall};
 
     static ei_register_info ei[] = {
         {&ei_transient, {"smtp_delivery.expert.transient", PI_RESPONSE_CODE, PI_WARN,
@@ -673,6 +811,22 @@ void proto_register_smtp_delivery(void)
     proto_register_subtree_array(ett, array_length(ett));
     expert_module_t* expert = expert_register_protocol(proto_smtp_delivery);
     expert_register_field_array(expert, ei, array_length(ei));
+
+    module_t* module = prefs_register_protocol(proto_smtp_delivery, apply_prefs);
+    prefs_register_uint_preference(module, "pmtu_transmissions", "Transmissions before a probable black hole",
+                                   "How many times an oversized DF segment must be sent, unacknowledged, before "
+                                   "it is called a probable PMTU black hole (2-10)",
+                                   10, &pref_transmissions);
+    prefs_register_uint_preference(module, "pmtu_min_size", "Smallest packet that can be black-holed",
+                                   "IP packets smaller than this (bytes, 68-9000) are never called black-holed",
+                                   10, &pref_min_size);
+    prefs_register_enum_preference(module, "pmtu_scope", "Look for PMTU black holes on",
+                                   "Every TCP flow (HTTPS and VPNs break the same way), or SMTP flows only",
+                                   &pref_pmtu_scope, pmtu_scope_vals, FALSE);
+    prefs_register_bool_preference(module, "session_summary", "Summarise each mail transaction",
+                                   "Show client, server, envelope, recipients and outcome on the frame that "
+                                   "decided each transaction",
+                                   &pref_session_summary);
 
     smtp_delivery_handle = create_dissector_handle(dissect_smtp_delivery, proto_smtp_delivery);
     register_postdissector(smtp_delivery_handle);

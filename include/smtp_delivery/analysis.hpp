@@ -21,6 +21,7 @@ struct FrameFindings {
     std::vector<ReplyRecord> replies;   // replies completed in this frame
     std::uint32_t lines_dropped = 0;    // lines beyond kMaxLinesPerFrame
     PmtuFinding pmtu;
+    std::vector<TransactionSummary> transactions;  // transactions whose outcome this frame decided
 };
 
 // Caps on what one frame stores; the rest is counted, not kept.
@@ -36,6 +37,7 @@ struct Connection {
 // A connection looked up for one segment, with the segment's direction.
 struct ConnectionRef {
     Connection* conn = nullptr;
+    const FlowKey* key = nullptr;
     bool forward = true;  // the segment travels from the key's first endpoint
 
     PmtuDirection& sender() const { return conn->dir[forward ? 0 : 1]; }
@@ -50,7 +52,9 @@ public:
 
     // A TCP segment: feeds the path-MTU detector and returns its connection,
     // to which the frame's SMTP bytes (if any) belong.
-    ConnectionRef on_tcp_segment(const Segment& seg)
+    // `detect` = false skips the path-MTU detector for this segment (the
+    // user limited it to SMTP flows).
+    ConnectionRef on_tcp_segment(const Segment& seg, bool detect = true)
     {
         ConnectionRef ref;
         const FlowKey key = make_flow_key(seg.ip.src, seg.tcp.src_port, seg.ip.dst, seg.tcp.dst_port, ref.forward);
@@ -62,10 +66,18 @@ public:
             it->second = Connection{};  // the port pair is reused by a new connection
         }
         ref.conn = &it->second;
-        const bool verdict = detector_.on_segment(ref.sender(), ref.receiver(), seg, sink());
+        ref.key = &it->first;
+        const bool verdict =
+            (detect || ref.conn->smtp) && detector_.on_segment(ref.sender(), ref.receiver(), seg, sink());
         if (verdict)
             tie_to_smtp(ref, seg.frame);
         const int d = ref.forward ? 0 : 1;
+        if (seg.tcp.flags & (kFin | kRst)) {
+            if (SmtpSession* s = ref.conn->smtp.get()) {
+                s->end_of_connection();
+                collect_summary(*s, seg.frame);
+            }
+        }
         if (seg.tcp.flags & kFin)
             ref.conn->fin[d] = true;
         if ((seg.tcp.flags & kRst) || (ref.conn->fin[0] && ref.conn->fin[1])) {
@@ -90,7 +102,9 @@ public:
     // Bytes the client sent in `frame_number`.
     void add_client_data(ConnectionRef ref, std::string_view data, std::uint32_t frame_number, std::int64_t t_ns)
     {
-        smtp(ref).on_client_data(data, frame_number, t_ns);
+        SmtpSession& s = smtp(ref);
+        s.set_endpoints(ref.forward ? ref.key->a : ref.key->b, ref.forward ? ref.key->b : ref.key->a);
+        s.on_client_data(data, frame_number, t_ns);
     }
 
     // Bytes the server sent in `frame_number`: each complete reply line is
@@ -98,6 +112,7 @@ public:
     void add_reply_data(ConnectionRef ref, std::string_view data, std::uint32_t frame_number, std::int64_t t_ns)
     {
         SmtpSession& s = smtp(ref);
+        s.set_endpoints(ref.forward ? ref.key->b : ref.key->a, ref.forward ? ref.key->a : ref.key->b);
         s.on_server_data(data, [&](std::string_view line) { record_reply_line(s, line, frame_number, t_ns); });
     }
 
@@ -135,9 +150,19 @@ private:
     // stalls the transaction.
     void tie_to_smtp(ConnectionRef ref, std::uint32_t frame)
     {
-        const SmtpSession* s = ref.conn->smtp.get();
-        if (s && s->awaiting_message_reply())
+        SmtpSession* s = ref.conn->smtp.get();
+        if (s && s->awaiting_message_reply()) {
             frames_[frame].pmtu.stall = true;
+            s->stalled();
+            collect_summary(*s, frame);
+        }
+    }
+
+    void collect_summary(SmtpSession& s, std::uint32_t frame)
+    {
+        TransactionSummary t;
+        if (s.take_summary(t))
+            frames_[frame].transactions.push_back(std::move(t));
     }
 
     void record_reply_line(SmtpSession& s, std::string_view raw, std::uint32_t frame_number, std::int64_t t_ns)
@@ -152,6 +177,8 @@ private:
             ++f.lines_dropped;
         if (complete && f.replies.size() < kMaxRepliesPerFrame)
             f.replies.push_back(reply);
+        if (complete)
+            collect_summary(s, frame_number);
     }
 
     PmtuDetector detector_;

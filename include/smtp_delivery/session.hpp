@@ -5,6 +5,7 @@
 
 #include "smtp_delivery/knowledge.hpp"
 #include "smtp_delivery/reply_parser.hpp"
+#include "smtp_delivery/transaction.hpp"
 #include "smtp_delivery/types.hpp"
 
 #include <array>
@@ -197,6 +198,58 @@ public:
 
     bool in_data() const noexcept { return in_data_; }
 
+    // The summary of a transaction that just ended, once.
+    bool take_summary(TransactionSummary& out)
+    {
+        if (!summary_ready_)
+            return false;
+        summary_ready_ = false;
+        out = std::move(summary_);
+        return true;
+    }
+
+    // Who is who, learnt from the direction of commands and replies.
+    void set_endpoints(const IpAddress& client, const IpAddress& server)
+    {
+        client_ = client;
+        server_ = server;
+    }
+
+    // A black hole stopped the message body: report the transaction as
+    // stalled now (it stays open: the sender may still recover).
+    void stalled()
+    {
+        if (!txn_open_ || stall_reported_ || !awaiting_message_reply())
+            return;
+        stall_reported_ = true;
+        summary_ = txn_;
+        summary_.outcome = Outcome::stalled;
+        summary_.ehlo = ehlo_;
+        summary_.tls = tls_started_;
+        summary_.client = client_;
+        summary_.server = server_;
+        summary_ready_ = true;
+    }
+
+    // The connection closed (FIN or RST) with a transaction still open.
+    void end_of_connection()
+    {
+        if (!txn_open_)
+            return;
+        if (awaiting_message_reply()) {
+            if (stall_reported_) {
+                txn_open_ = false;
+                txn_ = TransactionSummary{};
+            } else {
+                close_transaction(Outcome::stalled, 0, {});
+            }
+        } else {
+            close_transaction(recipients_outcome(), 0, {});
+        }
+        in_data_ = false;
+        pending_.clear();
+    }
+
     // A message is on its way: the body is being sent, or its end (or a BDAT
     // chunk) has been sent and the server has not answered yet.
     bool awaiting_message_reply() const noexcept
@@ -215,8 +268,10 @@ public:
 private:
     struct Pending {
         Verb verb;
-        std::uint32_t frame;
-        std::int64_t t_ns;
+        std::uint32_t frame = 0;
+        std::int64_t t_ns = 0;
+        std::int16_t recipient = -1;  // index into the transaction's recipients
+        bool bdat_last = false;
     };
 
     // One command line (terminator included or not).
@@ -234,7 +289,27 @@ private:
         while (end < line.size() && line[end] != ' ')
             ++end;
         const Verb verb = Verb::from(line.substr(0, end));
-        push({verb, frame, t_ns});
+        const std::string_view args = end < line.size() ? line.substr(end + 1) : std::string_view{};
+        Pending p{verb, frame, t_ns};
+        if (verb == "EHLO" || verb == "HELO") {
+            std::size_t sp = args.find(' ');
+            ehlo_ = std::string(args.substr(0, std::min(sp, kMaxAddress)));
+        } else if (verb == "MAIL") {
+            txn_ = TransactionSummary{};
+            txn_.mail_from = envelope_address(args);
+            txn_.mail_frame = frame;
+            txn_open_ = true;
+        } else if (verb == "RCPT" && txn_open_) {
+            if (txn_.recipients.size() < kMaxRecipients) {
+                p.recipient = static_cast<std::int16_t>(txn_.recipients.size());
+                txn_.recipients.push_back({envelope_address(args), 0});
+            } else {
+                ++txn_.recipients_dropped;
+            }
+        } else if (verb == "BDAT") {
+            p.bdat_last = contains_nocase(args, "last");
+        }
+        push(p);
         if (verb == "BDAT") {
             // "BDAT <size> [LAST]": the chunk follows at once, no reply awaited.
             std::uint64_t size = 0;
@@ -325,8 +400,10 @@ private:
         lines_in_reply_ = 0;
         (void)frame;
 
+        Pending answered;
         if (!pending_.empty()) {
             const Pending p = pending_.front();
+            answered = p;
             pending_.pop_front();
             current_.command = p.verb;
             current_.request_in = p.frame;
@@ -343,6 +420,7 @@ private:
         ++replies_;
 
         update_state(current_);
+        track_transaction(answered, current_);
 
         // Cause and vendor from code, enhanced code and text.
         std::array<std::string_view, 64> pieces{};
@@ -356,6 +434,81 @@ private:
         current_.vendor = find_vendor(current_.code, current_.enhanced, text);
         current_.cause = classify_cause(current_.code, current_.enhanced, text, current_.vendor);
         out = current_;
+    }
+
+    // Follows the message transaction; a reply that decides its fate leaves
+    // a summary to collect with take_summary().
+    void track_transaction(const Pending& p, const ReplyRecord& r)
+    {
+        const std::string_view verb = r.command.view();
+        const unsigned klass = r.code / 100u;
+        const bool failed = klass == 4 || klass == 5;
+        if (verb == "STARTTLS" && r.code == 220)
+            tls_started_ = true;
+        if (!txn_open_) {
+            // Turned away before any transaction: refused greeting, or the
+            // server closing (421) on a session that sent no mail yet.
+            if (transactions_ == 0 && ((verb == kGreeting && failed) || r.code == 421)) {
+                txn_ = TransactionSummary{};
+                txn_open_ = true;
+                close_transaction(klass == 5 ? Outcome::rejected : Outcome::deferred, r.code, r.enhanced);
+            }
+            return;
+        }
+        if (verb == "RCPT" && p.recipient >= 0 && static_cast<std::size_t>(p.recipient) < txn_.recipients.size()) {
+            txn_.recipients[static_cast<std::size_t>(p.recipient)].code = r.code;
+            return;
+        }
+        const bool decides = (verb == "MAIL" && failed) || (verb == "DATA" && failed) || verb == kEndOfData ||
+                             (verb == "BDAT" && (p.bdat_last || failed)) || r.code == 421 ||
+                             ((verb == "RSET" || verb == "QUIT") && r.code != 0);
+        if (!decides)
+            return;
+        Outcome o = Outcome::aborted;
+        if (verb == "RSET" || verb == "QUIT") {
+            o = recipients_outcome();
+        } else if (klass == 2) {
+            o = Outcome::accepted;
+        } else if (klass == 4) {
+            o = Outcome::deferred;
+        } else if (klass == 5) {
+            o = Outcome::rejected;
+        }
+        close_transaction(o, r.code, r.enhanced);
+    }
+
+    // A transaction given up before its end: all recipients refused makes it
+    // a rejection (or deferral), anything else an abort.
+    Outcome recipients_outcome() const noexcept
+    {
+        bool any_ok = false, any_4 = false, any_5 = false;
+        for (const auto& rc : txn_.recipients) {
+            any_ok |= rc.code / 100 == 2;
+            any_4 |= rc.code / 100 == 4;
+            any_5 |= rc.code / 100 == 5;
+        }
+        if (!any_ok && any_5 && !any_4)
+            return Outcome::rejected;
+        if (!any_ok && any_4)
+            return Outcome::deferred;
+        return Outcome::aborted;
+    }
+
+    void close_transaction(Outcome o, std::uint16_t code, const EnhancedCode& enh)
+    {
+        ++transactions_;
+        txn_.outcome = o;
+        txn_.final_code = code;
+        txn_.final_enhanced = enh;
+        txn_.ehlo = ehlo_;
+        txn_.tls = tls_started_;
+        txn_.client = client_;
+        txn_.server = server_;
+        summary_ = std::move(txn_);
+        txn_ = TransactionSummary{};
+        txn_open_ = false;
+        stall_reported_ = false;
+        summary_ready_ = true;
     }
 
     void update_state(const ReplyRecord& r)
@@ -393,6 +546,14 @@ private:
     bool auth_continues_ = false;
     bool tls_started_ = false;
     bool overflow_ = false;
+    bool txn_open_ = false;
+    bool summary_ready_ = false;
+    bool stall_reported_ = false;
+    std::uint32_t transactions_ = 0;
+    std::string ehlo_;
+    IpAddress client_, server_;
+    TransactionSummary txn_;
+    TransactionSummary summary_;
 };
 
 }  // namespace smtp_delivery

@@ -150,7 +150,7 @@ def icmp6_frame(dmac, smac, src, dst, icmp_type, code, rest4, data, hlim=64):
 
 
 # TCP options
-def syn_options(mss, wscale=7):
+def syn_options(mss, wscale=4):
     return struct.pack('!BBH', 2, 4, mss) + b'\x01\x01\x04\x02' + b'\x01\x03\x03' + bytes([wscale])
 
 

@@ -32,16 +32,22 @@ class Tcp:
         self.ipid = {'c': rng.getrandbits(16), 's': rng.getrandbits(16)}
         self.ttl = {'c': 64 if local == 'c' else rng.choice((49, 52, 55, 57, 113, 117, 241)),
                     's': 64 if local == 's' else rng.choice((48, 51, 54, 58, 116, 243))}
-        self.win = {'c': 502, 's': 509}
+        self.win = {'c': 4015, 's': 4015}   # x16 (window scale 4) = 64240, as in the SYN
         self.csum = csum
         self.ev = []
+        self.last = {'c': 0.0, 's': 0.0}
+        self.sent_ack = {'c': None, 's': None}   # arrival order of a remote sender's packets is kept
 
     # --- time -------------------------------------------------------------
     def resp(self, t, who, proc=0.0):
         """Capture time of a packet `who` sends in answer to one captured at t."""
         if who == self.local:
             return t + proc + 0.000015
-        return t + proc + self.rtt * self.rng.uniform(0.97, 1.08)
+        t = t + proc + self.rtt * self.rng.uniform(0.98, 1.04)
+        if t <= self.last[who]:
+            t = self.last[who] + 0.000002
+        self.last[who] = t
+        return t
 
     # --- packets ----------------------------------------------------------
     def seg(self, t, who, flags, payload=b'', seq=None, ack=None, opts=b'', advance=True, deliver=True):
@@ -52,6 +58,7 @@ class Tcp:
                 self.nxt[who] = (seq + len(payload) + (1 if flags & (SYN | FIN) else 0)) & 0xffffffff
         if ack is None:
             ack = self.rcv[who] if self.rcv[who] is not None else 0
+        self.sent_ack[who] = ack
         if deliver and self.rcv[o] is not None and seq == self.rcv[o]:
             self.rcv[o] = (seq + len(payload) + (1 if flags & FIN else 0)) & 0xffffffff
         self.ipid[who] = (self.ipid[who] + 1) & 0xffff
@@ -85,10 +92,11 @@ class Tcp:
                 t += spacing
         return t
 
-    def exchange(self, t, who, data, proc):
+    def exchange(self, t, who, data, proc, delayed_ack=True):
         """`who` answers the last packet (captured at t) with data after `proc`
-        seconds; a delayed ACK goes first when it thinks for longer than 40 ms."""
-        if proc > 0.04:
+        seconds; a delayed ACK goes first when it thinks for longer than 40 ms
+        (unless what it answers is already acknowledged)."""
+        if proc > 0.04 and delayed_ack and self.sent_ack[who] != self.rcv[who]:
             self.ack(self.resp(t, who, 0.04), who)
         t = self.resp(t, who, proc)
         return self.send(t, who, data)

@@ -111,7 +111,7 @@ std::vector<Event> read_events(FuzzedDataProvider& in, const PmtuSettings& setti
     while (in.remaining_bytes() > 0 && events.size() < 4096) {
         Event e;
         const std::uint8_t op = in.ConsumeIntegral<std::uint8_t>();
-        e.flow = (op >> 2) % kFlows;
+        e.flow = ((op >> 2) & 3) % kFlows;  // bits 2-3
         e.dir = (op >> 4) & 1;
         ++frame;
         t += in.ConsumeIntegralInRange<std::int64_t>(0, 2'000'000'000);
@@ -250,6 +250,13 @@ std::map<std::uint32_t, PmtuFinding> run(const std::vector<Event>& events, const
     for (const Event& e : events) {
         const std::uint32_t n = e.seg.frame;
         if (const FrameFindings* f = a.find_frame(n)) {
+#ifdef SD_FUZZ_PMTU_TRACE
+            // Seed checking: what the events of a capture lead to.
+            if (f->pmtu.present())
+                std::fprintf(stderr, "frame %u: verdict %u%s%s%s\n", n, static_cast<unsigned>(f->pmtu.verdict),
+                             f->pmtu.verdict_here ? " here" : "", f->pmtu.ptb_here ? " ptb" : "",
+                             f->pmtu.recovered_here ? " recovered" : "");
+#endif
             check_finding(f->pmtu);
             SD_CHECK(f->lines.size() <= kMaxLinesPerFrame);
             out[n] = f->pmtu;
@@ -267,6 +274,12 @@ void run_detector(const std::vector<Event>& events, const PmtuSettings& settings
     auto sink = [&frames](std::uint32_t frame) -> PmtuFinding& { return frames[frame]; };
     for (const Event& e : events) {
         PmtuDirection& snd = dirs[e.flow][e.dir];
+#ifdef SD_FUZZ_PMTU_TRACE
+        std::fprintf(stderr, "event %u: kind %d flow %d dir %d seq %u ack %u flags %#x len %u ip %u df %d mss %u sack %u win %u mtu %u\n",
+                     e.seg.frame, static_cast<int>(e.kind), e.flow, e.dir, e.seg.tcp.seq, e.seg.tcp.ack,
+                     e.seg.tcp.flags, e.seg.payload, e.seg.ip.packet_length, e.seg.ip.dont_fragment, e.seg.tcp.mss,
+                     e.seg.tcp.sack_count, e.seg.tcp.window, e.ptb.mtu);
+#endif
         if (e.kind == Event::segment) {
             const bool verdict = det.on_segment(snd, dirs[e.flow][1 - e.dir], e.seg, sink);
             if (verdict) {

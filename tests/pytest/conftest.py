@@ -19,6 +19,10 @@ BUILD = pathlib.Path(os.environ.get("SD_BUILD_DIR", ROOT / "build"))
 TSHARK = os.environ.get("SD_TSHARK", "tshark")
 
 
+# Booleans print as 1/0 up to 4.0 and as True/False from 4.2 on.
+BOOLEANS = {"True": "1", "False": "0"}
+
+
 class Tshark:
     def __init__(self, workdir: pathlib.Path):
         self.workdir = workdir
@@ -67,7 +71,7 @@ class Tshark:
         for f in fields:
             args += ["-e", f]
         out = self.run(*args).stdout
-        return [line.split("\t") for line in out.splitlines()]
+        return [[BOOLEANS.get(v, v) for v in line.split("\t")] for line in out.splitlines()]
 
     def frames(self, capture, display_filter, extra=(), two_pass=False):
         return [int(r[0]) for r in self.fields(capture, ["frame.number"], display_filter, extra, two_pass)]
@@ -116,7 +120,8 @@ def packets_json(t: Tshark, capture, display_filter="smtp_delivery", extra=(), t
     if display_filter:
         args += ["-Y", display_filter]
     args += list(extra)
-    out = json.loads(t.run(*args).stdout or "[]")
+    out = json.loads(t.run(*args).stdout or "[]", object_hook=lambda d: {
+        k: BOOLEANS.get(v, v) if isinstance(v, str) else v for k, v in d.items()})
     result = {}
     for pkt in out:
         layers = pkt["_source"]["layers"]

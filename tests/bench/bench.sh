@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# What smtp_delivery costs a tshark user: the same tshark command timed with
+# the plugin installed and without it, on a large realistic mixed capture.
+#
+#   bash tests/bench/bench.sh [--packets N] [--runs R] [--markdown PATH]
+#        [--plugin PATH/smtp_delivery.so] [--work DIR] [--seed S] [--timeout SECONDS]
+#
+# The capture (gen_mixed.py, default 1,000,000 packets) is cached in the work
+# folder (default /tmp/smtp-delivery-bench). The plugin is copied there first,
+# so a rebuild during the run changes nothing. Runs alternate: in each of R
+# rounds every mode runs with and without the plugin back to back (the order
+# flips every round, so drift and cache effects hit both sides alike). Wall
+# time and peak RSS come from GNU time; the table shows medians and
+# with/without ratios.
+#
+# Fair comparison: each row runs one command line with the plugin installed
+# and the very same command line without it -- what a user pays for having
+# the plugin installed. Rows marked "+" run a command that only makes sense
+# with the plugin (its field or filter) and compare it with the nearest
+# command without it (the row named in "vs"): the cost of asking for the
+# plugin's analysis.
+#
+# Targets (reported as PASS/FAIL, never fatal): time <= 1.10x for output
+# without a protocol tree (default summary, -q, -2), <= 1.03x for tree modes
+# (-T fields, -Y, -V); peak memory <= 1.05x everywhere.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+PACKETS=1000000
+RUNS=3
+MARKDOWN=""
+PLUGIN_SO=/work/main/build/plugins/4.0/epan/smtp_delivery.so
+WORKDIR=/tmp/smtp-delivery-bench
+SEED=1
+LIMIT=3600
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --packets) PACKETS=$2; shift 2 ;;
+    --runs) RUNS=$2; shift 2 ;;
+    --markdown) MARKDOWN=$2; shift 2 ;;
+    --plugin) PLUGIN_SO=$2; shift 2 ;;
+    --work) WORKDIR=$2; shift 2 ;;
+    --seed) SEED=$2; shift 2 ;;
+    --timeout) LIMIT=$2; shift 2 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    *) die "unknown argument $1" ;;
+  esac
+done
+
+T_START=$(date +%s)
+need_time
+setup_work "$WORKDIR" "$PLUGIN_SO"
+echo "plugin: $PLUGIN_INFO"
+echo "tshark: $TSHARK_VERSION"
+check_plugin_loading
+
+GEN_ID=$(cat "$BENCH_DIR"/gen_mixed.py "$BENCH_DIR"/pcapw.py "$BENCH_DIR"/tcpflow.py | sha256sum | cut -c1-10)
+CAP="$WORK/mixed-$PACKETS-s$SEED-$GEN_ID.pcap"
+if [[ ! -s $CAP ]]; then
+  echo "generating $CAP"
+  timeout 3600 "$PY" "$BENCH_DIR/gen_mixed.py" -o "$CAP.tmp" --packets "$PACKETS" --seed "$SEED" --stats
+  mv "$CAP.tmp" "$CAP"
+fi
+chmod 644 "$CAP"
+NPKT=$(as_nobody without timeout 600 capinfos -M -c "$CAP" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
+echo "capture: $CAP ($NPKT packets, $(du -m "$CAP" | cut -f1) MB)"
+
+FIELDS=(-T fields -e frame.number -e tcp.seq -e smtp.response.code)
+# name | vs (row whose "without" is the baseline, "-" = own) | target | args
+MODES=(
+  "default|-|1.10|-r $CAP"
+  "quiet (-q)|-|1.10|-r $CAP -q"
+  "two-pass (-2)|-|1.10|-r $CAP -2"
+  "fields (-T fields)|-|1.03|-r $CAP ${FIELDS[*]}"
+  "+fields + plugin field|fields (-T fields)|1.03|-r $CAP ${FIELDS[*]} -e smtp_delivery.reply.cause"
+  "filter (-Y smtp)|-|1.03|-r $CAP -Y smtp"
+  "+filter -Y smtp_delivery|filter (-Y smtp)|1.03|-r $CAP -Y smtp_delivery"
+  "verbose (-V)|-|1.03|-r $CAP -V"
+)
+
+RESULTS="$WORK/results-$(date +%Y%m%d-%H%M%S).tsv"
+: >"$RESULTS"
+for ((r = 1; r <= RUNS; r++)); do
+  for m in "${MODES[@]}"; do
+    IFS='|' read -r name vs target args <<<"$m"
+    if [[ $vs == - ]]; then
+      if ((r % 2)); then sides=(with without); else sides=(without with); fi
+    else
+      sides=(with)
+    fi
+    for side in "${sides[@]}"; do
+      # shellcheck disable=SC2086  # args are split on purpose (no spaces in them)
+      res=$(measure "$side" "$LIMIT" $args)
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$vs" "$target" "$side" "$r" "$res" >>"$RESULTS"
+      printf 'round %d/%d  %-26s %-8s %s\n' "$r" "$RUNS" "$name" "$side" "$res"
+    done
+  done
+done
+
+T_END=$(date +%s)
+"$PY" "$BENCH_DIR/report.py" bench "$RESULTS" \
+  --title "smtp_delivery benchmark: $NPKT packets, $RUNS rounds" \
+  --info "capture: $(basename "$CAP") ($NPKT packets, $(du -m "$CAP" | cut -f1) MB, gen_mixed.py --seed $SEED)" \
+  --info "plugin: $PLUGIN_INFO" \
+  --info "tshark: $TSHARK_VERSION; $(nproc) CPUs; $(uname -r)" \
+  --info "fields = ${FIELDS[*]}" \
+  --info "total run time (incl. generation): $((T_END - T_START)) s" \
+  ${MARKDOWN:+--markdown "$MARKDOWN"}
+echo "raw results: $RESULTS; tshark stderr: $WORK/stderr.log"

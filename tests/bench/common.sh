@@ -1,0 +1,72 @@
+# Shared by bench.sh and adversarial.sh (sourced, not run).
+#
+# tshark ignores WIRESHARK_PLUGIN_DIR and personal plugin folders when run as
+# root, so every tshark here runs as nobody with a clean environment and
+# WIRESHARK_PLUGIN_DIR pointing either at a private copy of the plugin
+# ("with") or at an empty folder ("without"): both runs are otherwise the same.
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PY=/usr/bin/python3
+RUN_USER=${RUN_USER:-nobody}
+
+die() { echo "error: $*" >&2; exit 2; }
+
+need_time() {
+  if [[ ! -x /usr/bin/time ]]; then
+    echo "installing GNU time (package 'time')" >&2
+    timeout 300 apt-get install -y -q time >/dev/null || die "cannot install package 'time'"
+  fi
+}
+
+# setup_work DIR PLUGIN_SO: private, world-readable work folder with a copy of
+# the plugin (what is benchmarked does not change if the build is redone).
+setup_work() {
+  WORK=$1
+  local so=$2
+  [[ -f $so ]] || die "no plugin at $so (build it first)"
+  mkdir -p "$WORK"/plugin/4.0/epan "$WORK"/noplugin "$WORK"/home "$WORK"/tmp
+  chmod 755 "$WORK" "$WORK"/plugin "$WORK"/plugin/4.0 "$WORK"/plugin/4.0/epan "$WORK"/noplugin
+  chmod 1777 "$WORK"/home "$WORK"/tmp
+  cp -p "$so" "$WORK"/plugin/4.0/epan/smtp_delivery.so
+  chmod 644 "$WORK"/plugin/4.0/epan/smtp_delivery.so
+  PLUGIN_INFO="$so, modified $(date -u -r "$so" '+%Y-%m-%d %H:%M:%S UTC'), sha256 $(sha256sum "$so" | cut -c1-16)"
+  TSHARK_VERSION=$(tshark --version 2>/dev/null | head -1)
+}
+
+plugin_dir() { [[ $1 == with ]] && echo "$WORK/plugin" || echo "$WORK/noplugin"; }
+
+# as_nobody with|without CMD...: runs CMD as nobody in the with/without setup.
+as_nobody() {
+  local side=$1; shift
+  (cd "$WORK" && runuser -u "$RUN_USER" -- env -i HOME="$WORK/home" PATH=/usr/bin:/bin LANG=C.UTF-8 \
+    WIRESHARK_PLUGIN_DIR="$(plugin_dir "$side")" "$@")
+}
+
+check_plugin_loading() {
+  as_nobody with timeout 120 tshark -G plugins 2>/dev/null | grep -q "$WORK/plugin/4.0/epan/smtp_delivery.so" \
+    || die "plugin not loaded by tshark in the 'with' setup"
+  if as_nobody without timeout 120 tshark -G plugins 2>/dev/null | grep -q smtp_delivery; then
+    die "plugin loaded in the 'without' setup"
+  fi
+}
+
+# measure with|without TIMEOUT TSHARK-ARGS...: runs tshark with stdout to
+# /dev/null; prints "seconds peak-RSS-KB" or "ERR rc" (stderr kept in
+# $WORK/stderr.log).
+measure() {
+  local side=$1 limit=$2; shift 2
+  local tf
+  tf=$(mktemp -p "$WORK/tmp" time.XXXXXX)
+  chmod 666 "$tf"
+  local rc=0
+  echo "--- $side: tshark $*" >>"$WORK/stderr.log"
+  (cd "$WORK" && timeout -k 30 "$limit" runuser -u "$RUN_USER" -- env -i HOME="$WORK/home" PATH=/usr/bin:/bin LANG=C.UTF-8 \
+    WIRESHARK_PLUGIN_DIR="$(plugin_dir "$side")" \
+    /usr/bin/time -o "$tf" -f '%e %M' tshark "$@" >/dev/null 2>>"$WORK/stderr.log") || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    echo "ERR $rc"
+  else
+    tail -n 1 "$tf"
+  fi
+  rm -f "$tf"
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""Turns raw results of bench.sh / adversarial.sh into tables (text and markdown)."""
+import argparse
+import statistics
+import sys
+from collections import OrderedDict
+
+MEM_TARGET = 1.05
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, spec):
+    return '-' if x is None else format(x, spec)
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def table(headers, rows):
+    w = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    out = ['  '.join(str(h).ljust(w[i]) for i, h in enumerate(headers)),
+           '  '.join('-' * w[i] for i in range(len(headers)))]
+    for r in rows:
+        out.append('  '.join(str(c).rjust(w[i]) if i else str(c).ljust(w[i]) for i, c in enumerate(r)))
+    return '\n'.join(out)
+
+
+def md_table(headers, rows):
+    out = ['| ' + ' | '.join(headers) + ' |', '|' + '|'.join('---' for _ in headers) + '|']
+    for r in rows:
+        out.append('| ' + ' | '.join(str(c) for c in r) + ' |')
+    return '\n'.join(out)
+
+
+def bench(args):
+    data = OrderedDict()   # name -> {'vs', 'target', 'with': [(t, kb)], 'without': [...], 'err': n}
+    for line in open(args.results):
+        parts = line.rstrip('\n').split('\t')
+        name, vs, target, side, _r, res = parts[:6]
+        d = data.setdefault(name, {'vs': vs, 'target': float(target), 'with': [], 'without': [], 'err': 0})
+        f = res.split()
+        if f[0] == 'ERR':
+            d['err'] += 1
+            continue
+        d[side].append((float(f[0]), int(f[1])))
+    headers = ['mode', 'time with (s)', 'time without (s)', 'time ratio', 'target', 'time',
+               'RSS with (MB)', 'RSS without (MB)', 'RSS ratio', 'RSS']
+    rows = []
+    for name, d in data.items():
+        base = d if d['vs'] == '-' else data.get(d['vs'], {'without': []})
+        tw = median([x[0] for x in d['with']])
+        to = median([x[0] for x in base['without']])
+        mw = median([x[1] for x in d['with']])
+        mo = median([x[1] for x in base['without']])
+        rt, rm = ratio(tw, to), ratio(mw, mo)
+        label = name if d['vs'] == '-' else '%s (vs %s)' % (name, d['vs'])
+        if d['err']:
+            label += ' [%d ERR]' % d['err']
+        rows.append([label, fmt(tw, '.2f'), fmt(to, '.2f'), fmt(rt, '.3f') + 'x' if rt else '-',
+                     '<=%.2fx' % d['target'], '-' if rt is None else ('PASS' if rt <= d['target'] else 'FAIL'),
+                     fmt(mw and mw / 1024, '.0f'), fmt(mo and mo / 1024, '.0f'),
+                     fmt(rm, '.3f') + 'x' if rm else '-',
+                     '-' if rm is None else ('PASS' if rm <= MEM_TARGET else 'FAIL')])
+    notes = ['Medians over the rounds; time = wall clock, RSS = peak resident set (GNU time %M).',
+             'Rows starting with "+" run a command only possible with the plugin and compare it with the '
+             '"without" run of the row named in "vs".',
+             'Targets: <=1.10x time without a protocol tree (default, -q, -2), <=1.03x with one '
+             '(-T fields, -Y, -V); <=1.05x peak memory. Never fatal.']
+    emit(args, headers, rows, notes)
+
+
+def adversarial(args):
+    data = OrderedDict()   # (kind, scale, mode) -> dict
+    for line in open(args.results):
+        kind, scale, n, packets, mode, side, _r, res = line.rstrip('\n').split('\t')[:8]
+        d = data.setdefault((kind, scale, mode), {'n': int(n), 'packets': int(packets), 'with': [],
+                                                  'without': [], 'err': 0})
+        f = res.split()
+        if f[0] == 'ERR':
+            d['err'] += 1
+            continue
+        d[side].append((float(f[0]), int(f[1])))
+    unit = {'flows': 'flow', 'pipeline': 'command', 'multiline': 'line', 'longline': 'KB'}
+    headers = ['kind', 'scale', 'n', 'packets', 'mode', 'time with (s)', 'time without (s)', 'ratio',
+               'us/pkt with', 'RSS with (MB)', 'RSS without (MB)', 'RSS delta (MB)', 'delta per unit (B)',
+               'marginal per unit (B)']
+    rows = []
+    prev = {}
+    for (kind, scale, mode), d in data.items():
+        tw = median([x[0] for x in d['with']])
+        to = median([x[0] for x in d['without']])
+        mw = median([x[1] for x in d['with']])
+        mo = median([x[1] for x in d['without']])
+        delta = (mw - mo) * 1024 if mw is not None and mo is not None else None
+        units = d['n'] / 1024.0 if kind == 'longline' else d['n']
+        per = delta / units if delta is not None else None
+        marginal = None
+        p = prev.get((kind, mode))
+        if p and delta is not None and units != p[0]:
+            marginal = (delta - p[1]) / (units - p[0])
+        if delta is not None:
+            prev[(kind, mode)] = (units, delta)
+        rows.append([kind, scale, d['n'], d['packets'], mode + (' [%d ERR]' % d['err'] if d['err'] else ''),
+                     fmt(tw, '.2f'), fmt(to, '.2f'), (fmt(ratio(tw, to), '.2f') + 'x') if ratio(tw, to) else '-',
+                     fmt(tw and tw * 1e6 / d['packets'], '.1f'), fmt(mw and mw / 1024, '.0f'),
+                     fmt(mo and mo / 1024, '.0f'), fmt(delta and delta / 1048576, '.1f'),
+                     '%s/%s' % (fmt(per, '.0f'), unit[kind]), '%s/%s' % (fmt(marginal, '.0f'), unit[kind])])
+    notes = ['Medians over the runs. RSS delta = peak RSS with plugin - without; "delta per unit" divides it '
+             'by n (flows, commands, lines, KB of the long line); "marginal per unit" is the slope between '
+             'this scale and the previous one (constant per-flow cost shows as equal values).',
+             'us/pkt with = wall time with plugin per packet: equal values across scales mean linear time.']
+    emit(args, headers, rows, notes)
+
+
+def emit(args, headers, rows, notes):
+    print()
+    print(args.title)
+    for i in args.info:
+        print('  ' + i)
+    print()
+    print(table(headers, rows))
+    print()
+    for n in notes:
+        print(n)
+    if args.markdown:
+        with open(args.markdown, 'w') as f:
+            f.write('## %s\n\n' % args.title)
+            for i in args.info:
+                f.write('- %s\n' % i)
+            f.write('\n' + md_table(headers, rows) + '\n\n')
+            for n in notes:
+                f.write(n + '\n\n')
+        print('markdown written to %s' % args.markdown)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('what', choices=('bench', 'adversarial'))
+    ap.add_argument('results')
+    ap.add_argument('--title', default='')
+    ap.add_argument('--info', action='append', default=[])
+    ap.add_argument('--markdown')
+    args = ap.parse_args()
+    (bench if args.what == 'bench' else adversarial)(args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Triage features: one row per mail transaction with its outcome, and the
+preferences that tune the black-hole detector."""
+import pytest
+
+SESSION_FIELDS = ["frame.number", "smtp_delivery.session.outcome", "smtp_delivery.session.client",
+                  "smtp_delivery.session.server", "smtp_delivery.session.ehlo", "smtp_delivery.session.tls",
+                  "smtp_delivery.session.mail_from", "smtp_delivery.session.rcpt",
+                  "smtp_delivery.session.rcpt_code", "smtp_delivery.session.final_code"]
+
+OUTCOME = {"1": "accepted", "2": "deferred", "3": "rejected", "4": "stalled", "5": "aborted"}
+
+
+def sessions(tshark, capture, extra=(), two_pass=False):
+    rows = tshark.fields(capture, SESSION_FIELDS, "smtp_delivery.session", extra, two_pass)
+    out = []
+    for r in rows:
+        row = dict(zip(SESSION_FIELDS, r))
+        row["smtp_delivery.session.outcome"] = OUTCOME[row["smtp_delivery.session.outcome"]]
+        out.append(row)
+    return out
+
+
+def compact(rows):
+    return [" ".join([r["frame.number"], r["smtp_delivery.session.outcome"], r["smtp_delivery.session.rcpt"] or "-",
+                      r["smtp_delivery.session.rcpt_code"] or "-", r["smtp_delivery.session.final_code"] or "-"])
+            for r in rows]
+
+
+def test_postfix_transactions(tshark):
+    rows = sessions(tshark, "postfix-replies.pcapng")
+    assert compact(rows) == [
+        "16 accepted alice@example.net 250 250",
+        "33 accepted alice@example.net|nobody-here@example.net 250|550 250",
+        "46 rejected - - 503",
+        "62 rejected - - 501",
+        "64 rejected - - 501",
+        "66 rejected - - 555",
+        "70 rejected - - 503",
+        "103 rejected alice@example.net 504 250",
+        "125 accepted greylist@example.net|nobody-here@example.net|bob@example.com|alice@example.net|"
+        "bob@example.net|carol@example.net|dave@example.net 450|550|554|250|250|250|452 250",
+        "163 rejected alice@example.net 250 552",
+        "178 rejected - - 552",
+        "197 deferred alice@example.net 450 221",
+        "229 rejected alice@example.net 554 221",
+    ]
+    first = rows[0]
+    assert first["smtp_delivery.session.client"] == "192.0.2.10"
+    assert first["smtp_delivery.session.server"] == "198.51.100.10"
+    assert first["smtp_delivery.session.ehlo"] == "client.example.org"
+    assert first["smtp_delivery.session.mail_from"] == "sender@example.org"
+    assert first["smtp_delivery.session.tls"] == "0"
+
+
+def test_turned_away_before_any_mail(tshark):
+    rows = sessions(tshark, "postfix-limits.pcapng")
+    # Second connection refused at the greeting (too many connections).
+    assert [(r["frame.number"], r["smtp_delivery.session.outcome"], r["smtp_delivery.session.final_code"])
+            for r in rows] == [("13", "deferred", "421"), ("33", "deferred", "421"), ("51", "deferred", "421")]
+
+
+def test_tls_is_reported(tshark):
+    rows = sessions(tshark, "starttls-keylog.pcapng")
+    assert [(r["frame.number"], r["smtp_delivery.session.outcome"], r["smtp_delivery.session.tls"])
+            for r in rows] == [("34", "accepted", "1"), ("53", "rejected", "0")]
+
+
+def test_stalled_by_black_hole_then_recovered(tshark):
+    assert compact(sessions(tshark, "pmtu-blackhole-v4-1400.pcapng")) == ["41 stalled user@example.net 250 -"]
+    assert compact(sessions(tshark, "pmtu-mtu-probing-v4.pcapng")) == [
+        "41 stalled user@example.net 250 -", "101 accepted user@example.net 250 250"]
+
+
+@pytest.mark.parametrize("capture", ["postfix-replies.pcapng", "pmtu-mtu-probing-v4.pcapng",
+                                     "starttls-keylog.pcapng"])
+def test_transactions_same_in_two_passes(tshark, capture):
+    assert sessions(tshark, capture, two_pass=True) == sessions(tshark, capture)
+
+
+def test_summary_can_be_switched_off(tshark):
+    assert tshark.frames("postfix-replies.pcapng", "smtp_delivery.session",
+                         ("-o", "smtp_delivery.session_summary:FALSE")) == []
+
+
+def test_transmissions_preference(tshark):
+    cap = "pmtu-blackhole-v4-1400.pcapng"
+    assert tshark.frames(cap, "smtp_delivery.pmtu.blackhole", ("-o", "smtp_delivery.pmtu_transmissions:4")) == [
+        42, 43, 44, 45, 46]
+    assert tshark.frames(cap, "smtp_delivery.pmtu.blackhole", ("-o", "smtp_delivery.pmtu_transmissions:2"))[0] == 36
+
+
+def test_min_size_preference(tshark):
+    cap = "pmtu-blackhole-v4-1400.pcapng"
+    assert tshark.frames(cap, "smtp_delivery.pmtu.blackhole", ("-o", "smtp_delivery.pmtu_min_size:1501")) == []
+
+
+def test_scope_preference(tshark):
+    cap = "pmtu-blackhole-v4-1400.pcapng"
+    # The black-holed flow carries SMTP, so "smtp" scope still finds it.
+    assert tshark.frames(cap, "smtp_delivery.pmtu.blackhole", ("-o", "smtp_delivery.pmtu_scope:smtp")) == [
+        41, 42, 43, 44, 45, 46]
+
+
+@pytest.mark.parametrize("pref,value,message", [
+    ("pmtu_transmissions", "1", "preference smtp_delivery.pmtu_transmissions must be between 2 and 10 (got 1); "
+                                "using 3"),
+    ("pmtu_min_size", "20000", "preference smtp_delivery.pmtu_min_size must be between 68 and 9000 (got 20000); "
+                               "using 576"),
+])
+def test_invalid_preference_is_refused_with_a_clear_message(tshark, pref, value, message):
+    proc = tshark.run("-r", tshark.capture("pmtu-blackhole-v4-1400.pcapng"), "-o", f"smtp_delivery.{pref}:{value}",
+                      "-Y", "smtp_delivery.pmtu.blackhole", "-T", "fields", "-e", "frame.number", check=False)
+    assert message in proc.stderr
+    # The default stays in force.
+    assert proc.stdout.split() == ["41", "42", "43", "44", "45", "46"]
