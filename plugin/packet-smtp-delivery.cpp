@@ -10,6 +10,7 @@
 #include "compat.h"
 #include "smtp_delivery_glue.h"
 
+#include <epan/tap.h>
 #include <wsutil/report_message.h>
 
 #include "smtp_delivery/analysis.hpp"
@@ -27,6 +28,7 @@ using namespace smtp_delivery;
 namespace {
 
 int proto_smtp_delivery = -1;
+int smtp_delivery_tap = -1;
 dissector_handle_t smtp_delivery_handle;
 
 /* Reply */
@@ -622,8 +624,15 @@ int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, v
         analyse_frame(pinfo, tree);
 
     const FrameFindings* findings = g_analysis.find_frame(pinfo->num);
-    if (!findings || !tree)
+    if (!findings)
         return 0;
+    if (!tree) {
+        tap_queue_packet(smtp_delivery_tap, pinfo, findings);
+        return 0;
+    }
+
+    /* Statistics see every frame with findings, on every pass. */
+    tap_queue_packet(smtp_delivery_tap, pinfo, findings);
 
     proto_item* top = proto_tree_add_item(tree, proto_smtp_delivery, tvb, 0, 0, ENC_NA);
     proto_tree* st = proto_item_add_subtree(top, ett_smtp_delivery);
@@ -830,6 +839,7 @@ void proto_register_smtp_delivery(void)
 
     smtp_delivery_handle = create_dissector_handle(dissect_smtp_delivery, proto_smtp_delivery);
     register_postdissector(smtp_delivery_handle);
+    smtp_delivery_tap = register_tap("smtp_delivery");
     register_cleanup_routine(cleanup_analysis);
 }
 

@@ -5,6 +5,8 @@
 #include "compat.h"
 #include "smtp_delivery_glue.h"
 
+#include <epan/tap.h>
+
 #ifndef SD_PLUGIN_VERSION
 #define SD_PLUGIN_VERSION "0.0.0"
 #endif
@@ -34,12 +36,16 @@ void plugin_register(void)
     plug.register_protoinfo = proto_register_smtp_delivery;
     plug.register_handoff = proto_reg_handoff_smtp_delivery;
     proto_register_plugin(&plug);
+
+    static tap_plugin taps;
+    taps.register_tap_listener = smtp_delivery_register_tap_listeners;
+    tap_register_plugin(&taps);
 }
 
 #ifdef SD_NEED_PLUGIN_DESCRIBE
 uint32_t plugin_describe(void)
 {
-    return WS_PLUGIN_DESC_DISSECTOR;
+    return WS_PLUGIN_DESC_DISSECTOR | WS_PLUGIN_DESC_TAP_LISTENER;
 }
 #endif
 }

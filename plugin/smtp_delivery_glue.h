@@ -7,3 +7,6 @@
 
 void proto_register_smtp_delivery(void);
 void proto_reg_handoff_smtp_delivery(void);
+
+/* Statistics (stats.cpp), registered through the tap plugin interface. */
+void smtp_delivery_register_tap_listeners(void);

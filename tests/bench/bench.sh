@@ -22,7 +22,9 @@
 #
 # Targets (reported as PASS/FAIL, never fatal): time <= 1.10x for output
 # without a protocol tree (default summary, -q, -2), <= 1.03x for tree modes
-# (-T fields, -Y, -V); peak memory <= 1.05x everywhere.
+# (-T fields, -Y, -V, -z expert); peak memory <= 1.05x everywhere.
+# Plain "-q" is a control: tshark then reads the file without dissecting it
+# (nothing asks for dissection), so the plugin never runs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -42,7 +44,7 @@ while [[ $# -gt 0 ]]; do
     --work) WORKDIR=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
     --timeout) LIMIT=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -64,12 +66,17 @@ fi
 chmod 644 "$CAP"
 NPKT=$(as_nobody without timeout 600 capinfos -M -c "$CAP" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 echo "capture: $CAP ($NPKT packets, $(du -m "$CAP" | cut -f1) MB)"
+FOUND=$(as_nobody with timeout 900 tshark -r "$CAP" -c 200000 -Y smtp_delivery 2>/dev/null | wc -l)
+[[ $FOUND -gt 0 ]] || die "the plugin finds nothing in the first 200000 packets"
+echo "sanity: the plugin annotates $FOUND of the first 200000 packets"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 FIELDS=(-T fields -e frame.number -e tcp.seq -e smtp.response.code)
 # name | vs (row whose "without" is the baseline, "-" = own) | target | args
 MODES=(
   "default|-|1.10|-r $CAP"
-  "quiet (-q)|-|1.10|-r $CAP -q"
+  "quiet (-q, no dissection)|-|1.10|-r $CAP -q"
+  "expert (-q -z expert)|-|1.03|-r $CAP -q -z expert"
   "two-pass (-2)|-|1.10|-r $CAP -2"
   "fields (-T fields)|-|1.03|-r $CAP ${FIELDS[*]}"
   "+fields + plugin field|fields (-T fields)|1.03|-r $CAP ${FIELDS[*]} -e smtp_delivery.reply.cause"
@@ -104,6 +111,8 @@ T_END=$(date +%s)
   --info "plugin: $PLUGIN_INFO" \
   --info "tshark: $TSHARK_VERSION; $(nproc) CPUs; $(uname -r)" \
   --info "fields = ${FIELDS[*]}" \
+  --info "plugin annotates $FOUND of the first 200000 packets (-Y smtp_delivery)" \
+  --info "load average at start of timing: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)" \
   --info "total run time (incl. generation): $((T_END - T_START)) s" \
   ${MARKDOWN:+--markdown "$MARKDOWN"}
 echo "raw results: $RESULTS; tshark stderr: $WORK/stderr.log"

@@ -51,7 +51,8 @@ check_plugin_loading() {
 }
 
 # measure with|without TIMEOUT TSHARK-ARGS...: runs tshark with stdout to
-# /dev/null; prints "seconds peak-RSS-KB" or "ERR rc" (stderr kept in
+# /dev/null; prints "wall-seconds peak-RSS-KB user-seconds system-seconds"
+# or "ERR rc" (stderr kept in
 # $WORK/stderr.log).
 measure() {
   local side=$1 limit=$2; shift 2
@@ -62,7 +63,7 @@ measure() {
   echo "--- $side: tshark $*" >>"$WORK/stderr.log"
   (cd "$WORK" && timeout -k 30 "$limit" runuser -u "$RUN_USER" -- env -i HOME="$WORK/home" PATH=/usr/bin:/bin LANG=C.UTF-8 \
     WIRESHARK_PLUGIN_DIR="$(plugin_dir "$side")" \
-    /usr/bin/time -o "$tf" -f '%e %M' tshark "$@" >/dev/null 2>>"$WORK/stderr.log") || rc=$?
+    /usr/bin/time -o "$tf" -f '%e %M %U %S' tshark "$@" >/dev/null 2>>"$WORK/stderr.log") || rc=$?
   if [[ $rc -ne 0 ]]; then
     echo "ERR $rc"
   else

@@ -8,6 +8,10 @@ from collections import OrderedDict
 MEM_TARGET = 1.05
 
 
+def cpu_of(f):
+    return float(f[2]) + float(f[3]) if len(f) >= 4 else None
+
+
 def median(xs):
     return statistics.median(xs) if xs else None
 
@@ -46,8 +50,9 @@ def bench(args):
         if f[0] == 'ERR':
             d['err'] += 1
             continue
-        d[side].append((float(f[0]), int(f[1])))
+        d[side].append((float(f[0]), int(f[1]), cpu_of(f)))
     headers = ['mode', 'time with (s)', 'time without (s)', 'time ratio', 'target', 'time',
+               'CPU with (s)', 'CPU without (s)', 'CPU ratio',
                'RSS with (MB)', 'RSS without (MB)', 'RSS ratio', 'RSS']
     rows = []
     for name, d in data.items():
@@ -56,20 +61,25 @@ def bench(args):
         to = median([x[0] for x in base['without']])
         mw = median([x[1] for x in d['with']])
         mo = median([x[1] for x in base['without']])
-        rt, rm = ratio(tw, to), ratio(mw, mo)
+        cw = median([x[2] for x in d['with'] if x[2] is not None])
+        co = median([x[2] for x in base['without'] if x[2] is not None])
+        rt, rm, rc = ratio(tw, to), ratio(mw, mo), ratio(cw, co)
         label = name if d['vs'] == '-' else '%s (vs %s)' % (name, d['vs'])
         if d['err']:
             label += ' [%d ERR]' % d['err']
         rows.append([label, fmt(tw, '.2f'), fmt(to, '.2f'), fmt(rt, '.3f') + 'x' if rt else '-',
                      '<=%.2fx' % d['target'], '-' if rt is None else ('PASS' if rt <= d['target'] else 'FAIL'),
+                     fmt(cw, '.2f'), fmt(co, '.2f'), fmt(rc, '.3f') + 'x' if rc else '-',
                      fmt(mw and mw / 1024, '.0f'), fmt(mo and mo / 1024, '.0f'),
                      fmt(rm, '.3f') + 'x' if rm else '-',
                      '-' if rm is None else ('PASS' if rm <= MEM_TARGET else 'FAIL')])
-    notes = ['Medians over the rounds; time = wall clock, RSS = peak resident set (GNU time %M).',
+    notes = ['Medians over the rounds; time = wall clock (PASS/FAIL is judged on it), CPU = user + system '
+             'time (less sensitive to other load on the machine), RSS = peak resident set (GNU time %M).',
              'Rows starting with "+" run a command only possible with the plugin and compare it with the '
              '"without" run of the row named in "vs".',
              'Targets: <=1.10x time without a protocol tree (default, -q, -2), <=1.03x with one '
-             '(-T fields, -Y, -V); <=1.05x peak memory. Never fatal.']
+             '(-T fields, -Y, -V, -z expert); <=1.05x peak memory. Never fatal.',
+             'Plain -q is a control: tshark does not dissect at all then, so the plugin never runs.']
     emit(args, headers, rows, notes)
 
 
@@ -83,10 +93,10 @@ def adversarial(args):
         if f[0] == 'ERR':
             d['err'] += 1
             continue
-        d[side].append((float(f[0]), int(f[1])))
+        d[side].append((float(f[0]), int(f[1]), cpu_of(f)))
     unit = {'flows': 'flow', 'pipeline': 'command', 'multiline': 'line', 'longline': 'KB'}
     headers = ['kind', 'scale', 'n', 'packets', 'mode', 'time with (s)', 'time without (s)', 'ratio',
-               'us/pkt with', 'RSS with (MB)', 'RSS without (MB)', 'RSS delta (MB)', 'delta per unit (B)',
+               'CPU with (s)', 'CPU without (s)', 'us/pkt with', 'RSS with (MB)', 'RSS without (MB)', 'RSS delta (MB)', 'delta per unit (B)',
                'marginal per unit (B)']
     rows = []
     prev = {}
@@ -95,6 +105,8 @@ def adversarial(args):
         to = median([x[0] for x in d['without']])
         mw = median([x[1] for x in d['with']])
         mo = median([x[1] for x in d['without']])
+        cw = median([x[2] for x in d['with'] if x[2] is not None])
+        co = median([x[2] for x in d['without'] if x[2] is not None])
         delta = (mw - mo) * 1024 if mw is not None and mo is not None else None
         units = d['n'] / 1024.0 if kind == 'longline' else d['n']
         per = delta / units if delta is not None else None
@@ -106,13 +118,15 @@ def adversarial(args):
             prev[(kind, mode)] = (units, delta)
         rows.append([kind, scale, d['n'], d['packets'], mode + (' [%d ERR]' % d['err'] if d['err'] else ''),
                      fmt(tw, '.2f'), fmt(to, '.2f'), (fmt(ratio(tw, to), '.2f') + 'x') if ratio(tw, to) else '-',
+                     fmt(cw, '.2f'), fmt(co, '.2f'),
                      fmt(tw and tw * 1e6 / d['packets'], '.1f'), fmt(mw and mw / 1024, '.0f'),
                      fmt(mo and mo / 1024, '.0f'), fmt(delta and delta / 1048576, '.1f'),
                      '%s/%s' % (fmt(per, '.0f'), unit[kind]), '%s/%s' % (fmt(marginal, '.0f'), unit[kind])])
     notes = ['Medians over the runs. RSS delta = peak RSS with plugin - without; "delta per unit" divides it '
              'by n (flows, commands, lines, KB of the long line); "marginal per unit" is the slope between '
              'this scale and the previous one (constant per-flow cost shows as equal values).',
-             'us/pkt with = wall time with plugin per packet: equal values across scales mean linear time.']
+             'us/pkt with = wall time with plugin per packet: equal values across scales mean linear time. '
+             'CPU = user + system seconds.']
     emit(args, headers, rows, notes)
 
 

@@ -113,3 +113,54 @@ def test_invalid_preference_is_refused_with_a_clear_message(tshark, pref, value,
     assert message in proc.stderr
     # The default stays in force.
     assert proc.stdout.split() == ["41", "42", "43", "44", "45", "46"]
+
+
+def stats_tree(tshark, capture, *z_filter):
+    arg = "smtp_delivery,tree" + ("," + z_filter[0] if z_filter else "")
+    out = tshark.run("-r", tshark.capture(capture), "-q", "-z", arg).stdout
+    rows = {}
+    path = []
+    for line in out.splitlines():
+        if not line.startswith(" ") and not line[:1].isalpha() or line.startswith(("SMTP Delivery:", "Topic")):
+            continue
+        name_part = line[:29]
+        depth = len(name_part) - len(name_part.lstrip(" "))
+        name = name_part.strip()
+        cols = line[29:].split()
+        if not name or not cols:
+            continue
+        path = path[:depth] + [name]
+        rows["/".join(path)] = int(cols[0])
+    return rows
+
+
+def test_statistics_tree(tshark):
+    st = stats_tree(tshark, "postfix-replies.pcapng")
+    assert st["Replies by class"] == 79
+    assert (st["Replies by class/success"], st["Replies by class/intermediate"],
+            st["Replies by class/transient"], st["Replies by class/permanent"]) == (49, 4, 4, 22)
+    assert st["Replies by class/transient/450/4.2.0"] == 1
+    assert st["Replies by class/permanent/550/5.1.1"] == 4
+    assert st["Likely causes/greylisting"] == 1
+    assert st["Likely causes/syntax"] == 10
+    assert st["Servers/198.51.100.10"] == 65
+    assert st["Servers/198.51.100.10/permanent failures"] == 20
+    assert st["Servers/198.51.100.10/transient failures"] == 3
+    assert st["Servers/198.51.100.10/response time (ms)"] == 59
+    assert (st["Transactions by outcome/accepted"], st["Transactions by outcome/rejected"],
+            st["Transactions by outcome/deferred"]) == (3, 9, 1)
+
+
+def test_statistics_tree_with_display_filter(tshark):
+    st = stats_tree(tshark, "postfix-replies.pcapng", "ip.addr==198.51.100.12")
+    assert st["Replies by class"] == 5
+    assert list(k for k in st if k.startswith("Servers/") and k.count("/") == 1) == ["Servers/198.51.100.12"]
+    assert st["Likely causes/blocklist"] == 1
+
+
+def test_statistics_tree_path_mtu(tshark):
+    st = stats_tree(tshark, "pmtu-blackhole-v4-1400.pcapng")
+    assert st["Path MTU verdicts/blackhole"] == 1
+    assert st["Transactions by outcome/stalled"] == 1
+    st = stats_tree(tshark, "pmtu-pmtud-ok-v6.pcapng")
+    assert st["Path MTU verdicts/ptb-honoured"] == 1
