@@ -37,6 +37,13 @@ typedef bool sd_pref_bool_t;
 typedef gboolean sd_pref_bool_t;
 #endif
 
+/* 4.4 made UAT update callbacks return bool instead of gboolean. */
+#if SD_WS_AT_LEAST(4, 4)
+typedef bool sd_uat_bool_t;
+#else
+typedef gboolean sd_uat_bool_t;
+#endif
+
 /* 4.4 made stats_tree_register() and friends return a pointer; callers here
  * ignore the result either way. Tap callbacks gained a flags argument in 4.0
  * already, so they need nothing here. */

@@ -11,12 +11,14 @@
 #include "smtp_delivery_glue.h"
 
 #include <epan/tap.h>
+#include <epan/uat.h>
 #include <wsutil/report_message.h>
 
 #include "smtp_delivery/analysis.hpp"
 #include "smtp_delivery/knowledge.hpp"
 #include "smtp_delivery/net.hpp"
 #include "smtp_delivery/pmtu_advice.hpp"
+#include "smtp_delivery/site_rules.hpp"
 
 #include <algorithm>
 #include <array>
@@ -50,6 +52,7 @@ int hf_reply_cause = -1;
 int hf_reply_advice = -1;
 int hf_reply_lines = -1;
 int hf_reply_first_frame = -1;
+int hf_reply_site_meaning = -1;
 /* Reply lines */
 int hf_line = -1;
 int hf_line_code = -1;
@@ -167,6 +170,25 @@ guint pref_min_size = kDefaultPmtu.min_size;
 gint pref_pmtu_scope = PMTU_SCOPE_ALL_TCP;
 sd_pref_bool_t pref_session_summary = TRUE;
 
+/* Site codes: a site's own reply meanings, a table the user edits (UAT). */
+struct site_code_t {
+    char* code;
+    char* enhanced;
+    char* text;
+    char* meaning;
+    char* cause;
+    char* advice;
+};
+site_code_t* site_codes = NULL;
+guint num_site_codes = 0;
+
+UAT_CSTRING_CB_DEF(site_codes, code, site_code_t)
+UAT_CSTRING_CB_DEF(site_codes, enhanced, site_code_t)
+UAT_CSTRING_CB_DEF(site_codes, text, site_code_t)
+UAT_CSTRING_CB_DEF(site_codes, meaning, site_code_t)
+UAT_CSTRING_CB_DEF(site_codes, cause, site_code_t)
+UAT_CSTRING_CB_DEF(site_codes, advice, site_code_t)
+
 struct UintRange {
     const char* name;
     guint* value;
@@ -178,6 +200,78 @@ Analysis g_analysis;
 void cleanup_analysis(void)
 {
     g_analysis.clear();
+}
+
+void site_codes_post_update(void);
+
+/* Before each file: the rules follow the table as loaded, even when loading
+ * stopped at a bad row (the rows before it still count). */
+void init_analysis(void)
+{
+    site_codes_post_update();
+}
+
+const char* or_empty(const char* s)
+{
+    return s ? s : "";
+}
+
+SiteRule site_rule_of(const site_code_t* r, std::string& error)
+{
+    SiteRule rule;
+    error = parse_site_rule(or_empty(r->code), or_empty(r->enhanced), or_empty(r->text), or_empty(r->meaning),
+                            or_empty(r->cause), or_empty(r->advice), rule);
+    return rule;
+}
+
+/* A bad row is refused with the row and the reason. */
+sd_uat_bool_t site_code_update(void* record, char** error)
+{
+    const auto* r = static_cast<const site_code_t*>(record);
+    std::string why;
+    site_rule_of(r, why);
+    if (why.empty())
+        return TRUE;
+    *error = g_strdup_printf("row \"%s\",\"%s\",\"%s\": %s", or_empty(r->code), or_empty(r->enhanced),
+                             or_empty(r->text), why.c_str());
+    return FALSE;
+}
+
+void* site_code_copy(void* dest, const void* source, size_t)
+{
+    auto* d = static_cast<site_code_t*>(dest);
+    const auto* s = static_cast<const site_code_t*>(source);
+    d->code = g_strdup(s->code);
+    d->enhanced = g_strdup(s->enhanced);
+    d->text = g_strdup(s->text);
+    d->meaning = g_strdup(s->meaning);
+    d->cause = g_strdup(s->cause);
+    d->advice = g_strdup(s->advice);
+    return dest;
+}
+
+void site_code_free(void* record)
+{
+    auto* r = static_cast<site_code_t*>(record);
+    g_free(r->code);
+    g_free(r->enhanced);
+    g_free(r->text);
+    g_free(r->meaning);
+    g_free(r->cause);
+    g_free(r->advice);
+}
+
+/* After the table changed: rebuild the core's rules from the valid rows. */
+void site_codes_post_update(void)
+{
+    SiteRules& rules = g_analysis.site_rules();
+    rules.clear();
+    for (guint i = 0; i < num_site_codes; ++i) {
+        std::string why;
+        SiteRule rule = site_rule_of(&site_codes[i], why);
+        if (why.empty())
+            rules.add(std::move(rule));
+    }
 }
 
 /* Preferences apply: out-of-range values are refused, named, and replaced by
@@ -469,16 +563,23 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
         proto_item_set_generated(proto_tree_add_time(rt, hf_reply_time, tvb, 0, 0, &t));
     }
 
+    if (r.site)
+        proto_item_set_generated(
+            proto_tree_add_string(rt, hf_reply_site_meaning, tvb, 0, 0, cstr(pinfo, r.site->meaning)));
     if (r.cause != Cause::none) {
         const CauseRow& cause = cause_row(r.cause);
         proto_item* ci = proto_tree_add_string(rt, hf_reply_cause, tvb, 0, 0, cstr(pinfo, cause.label));
         proto_item_set_generated(ci);
         if (!cause.description.empty())
             proto_item_append_text(ci, " (%s)", cstr(pinfo, cause.description));
-        if (!cause.advice.empty()) {
-            const std::string advice = expand_advice(cause.advice, pinfo);
-            proto_item_set_generated(proto_tree_add_string(rt, hf_reply_advice, tvb, 0, 0, cstr(pinfo, advice)));
-        }
+    }
+    /* The site's advice wins over the built-in one. */
+    const std::string_view advice_template =
+        r.site && !r.site->advice.empty() ? std::string_view(r.site->advice)
+                                          : (r.cause != Cause::none ? cause_row(r.cause).advice : std::string_view{});
+    if (!advice_template.empty()) {
+        const std::string advice = expand_advice(advice_template, pinfo);
+        proto_item_set_generated(proto_tree_add_string(rt, hf_reply_advice, tvb, 0, 0, cstr(pinfo, advice)));
     }
 
     proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_lines, tvb, 0, 0, r.line_count));
@@ -701,6 +802,8 @@ void proto_register_smtp_delivery(void)
                            "Likely cause of a failure, read from code and text", HFILL}},
         {&hf_reply_advice, {"Advice", "smtp_delivery.reply.advice", FT_STRING, BASE_NONE, NULL, 0x0,
                             "What to try next", HFILL}},
+        {&hf_reply_site_meaning, {"Site meaning", "smtp_delivery.reply.site_meaning", FT_STRING, BASE_NONE, NULL,
+                                   0x0, "Meaning from the site codes table (overrides the built-in one)", HFILL}},
         {&hf_reply_lines, {"Lines", "smtp_delivery.reply.lines", FT_UINT32, BASE_DEC, NULL, 0x0,
                            "Number of lines of this reply", HFILL}},
         {&hf_reply_first_frame, {"First line in frame", "smtp_delivery.reply.first_frame", FT_FRAMENUM, BASE_NONE,
@@ -837,10 +940,27 @@ void proto_register_smtp_delivery(void)
                                    "decided each transaction",
                                    &pref_session_summary);
 
+    static uat_field_t site_code_fields[] = {
+        UAT_FLD_CSTRING(site_codes, code, "Reply code", "Basic reply code, e.g. 421 (empty = any)"),
+        UAT_FLD_CSTRING(site_codes, enhanced, "Enhanced code", "Enhanced status code, e.g. 4.7.1 (empty = any)"),
+        UAT_FLD_CSTRING(site_codes, text, "Text contains", "Case-insensitive text the reply must contain (empty = any)"),
+        UAT_FLD_CSTRING(site_codes, meaning, "Meaning", "What the reply means at this site"),
+        UAT_FLD_CSTRING(site_codes, cause, "Cause", "Cause label, e.g. rate-limit (empty = keep the built-in one)"),
+        UAT_FLD_CSTRING(site_codes, advice, "Advice", "Next step; {client} and {server} become the addresses"),
+        UAT_END_FIELDS};
+    uat_t* site_uat = uat_new("SMTP Delivery site codes", sizeof(site_code_t), "smtp_delivery_site_codes", TRUE,
+                              &site_codes, &num_site_codes, UAT_AFFECTS_DISSECTION, NULL, site_code_copy,
+                              site_code_update, site_code_free, site_codes_post_update, NULL, site_code_fields);
+    prefs_register_uat_preference(module, "site_codes", "Site codes",
+                                  "Your own reply meanings (your MTA's wording, a provider's quirk); they override "
+                                  "the built-in table",
+                                  site_uat);
+
     smtp_delivery_handle = create_dissector_handle(dissect_smtp_delivery, proto_smtp_delivery);
     register_postdissector(smtp_delivery_handle);
     smtp_delivery_tap = register_tap("smtp_delivery");
     register_cleanup_routine(cleanup_analysis);
+    register_init_routine(init_analysis);
 }
 
 void proto_reg_handoff_smtp_delivery(void)

@@ -50,6 +50,9 @@ public:
 
     void set_pmtu_settings(const PmtuSettings& s) { detector_.set_settings(s); }
 
+    // The site's own reply meanings; replies read after this use them.
+    SiteRules& site_rules() { return site_rules_; }
+
     // A TCP segment: feeds the path-MTU detector and returns its connection,
     // to which the frame's SMTP bytes (if any) belong.
     // `detect` = false skips the path-MTU detector for this segment (the
@@ -139,10 +142,10 @@ private:
     };
     Sink sink() { return Sink{&frames_}; }
 
-    static SmtpSession& smtp(ConnectionRef ref)
+    SmtpSession& smtp(ConnectionRef ref)
     {
         if (!ref.conn->smtp)
-            ref.conn->smtp = std::make_unique<SmtpSession>();
+            ref.conn->smtp = std::make_unique<SmtpSession>(SessionLimits{}, &site_rules_);
         return *ref.conn->smtp;
     }
 
@@ -182,6 +185,7 @@ private:
     }
 
     PmtuDetector detector_;
+    SiteRules site_rules_;
     std::unordered_map<FlowKey, Connection, FlowKeyHash> connections_;
     std::unordered_map<std::uint32_t, FrameFindings> frames_;
 };

@@ -5,6 +5,7 @@
 
 #include "smtp_delivery/knowledge.hpp"
 #include "smtp_delivery/reply_parser.hpp"
+#include "smtp_delivery/site_rules.hpp"
 #include "smtp_delivery/transaction.hpp"
 #include "smtp_delivery/types.hpp"
 
@@ -63,6 +64,7 @@ struct ReplyRecord {
     std::int64_t time_ns = -1;    // server time; -1 = unknown
     Cause cause = Cause::none;
     const VendorRow* vendor = nullptr;
+    std::shared_ptr<const SiteRule> site;  // the site's own reading, when one matched
     std::uint16_t problems = 0;   // OR of all lines' problems
     std::uint32_t line_count = 0;
     std::uint32_t first_frame = 0;  // frame of the first line
@@ -85,7 +87,10 @@ struct LineRecord {
 
 class SmtpSession {
 public:
-    explicit SmtpSession(SessionLimits limits = {}) : limits_(limits) {}
+    explicit SmtpSession(SessionLimits limits = {}, const SiteRules* site = nullptr)
+        : limits_(limits), site_rules_(site)
+    {
+    }
 
     // Bytes the client sent, in stream order: commands, DATA bodies and BDAT
     // chunks. The session follows the dialogue itself instead of trusting
@@ -433,6 +438,11 @@ private:
         const ReplyText text{pieces.data(), n};
         current_.vendor = find_vendor(current_.code, current_.enhanced, text);
         current_.cause = classify_cause(current_.code, current_.enhanced, text, current_.vendor);
+        if (site_rules_) {
+            current_.site = site_rules_->match(current_.code, current_.enhanced, text);
+            if (current_.site && current_.site->cause != Cause::none)
+                current_.cause = current_.site->cause;
+        }
         out = current_;
     }
 
@@ -530,6 +540,7 @@ private:
     }
 
     SessionLimits limits_;
+    const SiteRules* site_rules_ = nullptr;
     std::deque<Pending> pending_;
     ReplyRecord current_;
     std::string text_;

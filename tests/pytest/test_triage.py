@@ -1,5 +1,7 @@
 """Triage features: one row per mail transaction with its outcome, and the
 preferences that tune the black-hole detector."""
+import re
+
 import pytest
 
 SESSION_FIELDS = ["frame.number", "smtp_delivery.session.outcome", "smtp_delivery.session.client",
@@ -164,3 +166,71 @@ def test_statistics_tree_path_mtu(tshark):
     assert st["Transactions by outcome/stalled"] == 1
     st = stats_tree(tshark, "pmtu-pmtud-ok-v6.pcapng")
     assert st["Path MTU verdicts/ptb-honoured"] == 1
+
+
+SITE_CODES = '''# SMTP Delivery site codes
+"421","","message rejected","Our upstream ISP relay throttles bursts from the office","","route through the secondary smarthost, not {server}"
+"450","4.2.0","greylisted","Postgrey at our partner: first attempt is always deferred","greylisting",""
+'''
+
+
+@pytest.fixture
+def site_codes(tshark):
+    """Writes a site codes table into the profile tshark uses; removed afterwards."""
+    import os
+    import shutil
+
+    conf = tshark.home / ".config" / "wireshark"
+    conf.mkdir(parents=True, exist_ok=True)
+    path = conf / "smtp_delivery_site_codes"
+
+    def write(text):
+        path.write_text(text)
+        os.chmod(path, 0o644)
+        for p in (tshark.home / ".config", conf):
+            os.chmod(p, 0o755)
+    yield write
+    shutil.rmtree(tshark.home / ".config", ignore_errors=True)
+
+
+SITE_FIELDS = ["smtp_delivery.reply.site_meaning", "smtp_delivery.reply.cause", "smtp_delivery.reply.advice",
+               "smtp_delivery.reply.vendor"]
+
+
+def test_site_codes_override_the_built_in_table(tshark, site_codes):
+    site_codes(SITE_CODES)
+    [row] = tshark.fields("vendor-replies.pcapng", SITE_FIELDS, "frame.number == 190")
+    assert row == ["Our upstream ISP relay throttles bursts from the office", "rate-limit",
+                   "route through the secondary smarthost, not 198.51.100.111", "Telstra BigPond"]
+    [row] = tshark.fields("postfix-replies.pcapng", SITE_FIELDS[:2], "frame.number == 109")
+    assert row == ["Postgrey at our partner: first attempt is always deferred", "greylisting"]
+    # Replies no row matches keep the built-in reading only.
+    [row] = tshark.fields("postfix-replies.pcapng", SITE_FIELDS[:2], "frame.number == 195")
+    assert row == ["", "reverse-dns"]
+
+
+@pytest.mark.parametrize("bad_row,reason", [
+    ('"999","","x","bad code","",""', 'row "999","","x": reply code must be three digits from 200 to 559'),
+    ('"","6.1.1","","bad enhanced","",""', 'row "","6.1.1","": enhanced code must look like 4.7.1'),
+    ('"421","","","made-up cause","made-up",""', 'row "421","","": unknown cause "made-up" (one of: greylisting,'),
+    ('"","","","no key at all","",""', "give at least one of: reply code, enhanced code, text pattern"),
+])
+def test_bad_site_code_rows_are_rejected_with_row_and_reason(tshark, site_codes, bad_row, reason):
+    site_codes(SITE_CODES + bad_row + "\n")
+    proc = tshark.run("-r", tshark.capture("vendor-replies.pcapng"), "-Y", "frame.number == 190", "-T", "fields",
+                      "-e", "smtp_delivery.reply.site_meaning", check=False)
+    assert "Error loading table 'SMTP Delivery site codes'" in proc.stderr
+    assert reason in proc.stderr
+    # The valid rows before the bad one still apply, and nothing crashed.
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == "Our upstream ISP relay throttles bursts from the office"
+
+
+def test_garbage_site_codes_file_never_crashes(tshark, site_codes):
+    site_codes('\x00\xff garbage "unterminated\n,,,,\n"a","b"\n' * 50)
+    proc = tshark.run("-r", tshark.capture("postfix-replies.pcapng"), "-Y", "smtp_delivery.reply.cause", "-T",
+                      "fields", "-e", "frame.number", check=False)
+    assert proc.returncode == 0
+    # (Wireshark's table lexer echoes bytes it cannot read to stdout; only the frame list matters.)
+    frames = [int(m) for m in re.findall(r"(\d+)$", proc.stdout, re.M)]
+    assert frames[:2] == [31, 46]
