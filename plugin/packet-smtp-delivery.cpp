@@ -655,6 +655,11 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
         for (std::string_view fix : kBlackholeFixes)
             proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_fix, tvb, 0, 0, cstr(pinfo, fix)));
     }
+    if (f.tracking_limit)
+        expert_add_info_format(pinfo, pi, &ei_limit,
+                               "Limit reached: more than %u segments in flight; later ones are not checked for a "
+                               "black hole",
+                               static_cast<unsigned>(g_analysis.pmtu_settings().max_tracked));
     if (f.missing_bytes) {
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_missing_bytes, tvb, 0, 0, f.missing_bytes));
         expert_add_info_format(pinfo, pi, &ei_pmtu_inconclusive,

@@ -49,6 +49,7 @@ public:
     explicit Analysis(PmtuSettings settings = {}) : detector_(settings) {}
 
     void set_pmtu_settings(const PmtuSettings& s) { detector_.set_settings(s); }
+    const PmtuSettings& pmtu_settings() const noexcept { return detector_.settings(); }
 
     // The site's own reply meanings; replies read after this use them.
     SiteRules& site_rules() { return site_rules_; }

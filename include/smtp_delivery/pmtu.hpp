@@ -60,6 +60,7 @@ struct PmtuFinding {
     bool ptb_ignored_here = false;  // a segment over the MTU the sender was told
     bool recovered_here = false;    // the first smaller resend got acknowledged here
     bool stall = false;             // an SMTP message transfer stalled on this black hole
+    bool tracking_limit = false;    // the direction has more segments in flight than are tracked
     std::uint32_t original_in = 0;  // frame of the first transmission
     std::uint32_t retransmissions = 0;
     std::uint32_t mtu_lower = 0;    // largest IP packet acknowledged
@@ -70,7 +71,7 @@ struct PmtuFinding {
     std::uint32_t missing_bytes = 0;  // receiver side: bytes never seen before SACKed data
     std::int64_t recovery_ns = -1;
 
-    bool present() const noexcept { return verdict != PmtuVerdict::none || ptb_here; }
+    bool present() const noexcept { return verdict != PmtuVerdict::none || ptb_here || tracking_limit; }
 };
 
 // One TCP segment as the detector sees it.
@@ -113,6 +114,7 @@ public:
     bool shrunk = false;
     bool ok_reported = false;
     bool hole_reported = false;
+    bool limit_reported = false;
     bool have_snd_nxt = false;
     bool have_last_ack = false;
     bool peer_window_zero = false;       // the peer's last ACK closed its window
@@ -392,6 +394,10 @@ private:
         if (!retransmission || !t) {
             if (retransmission && s.blackhole_first_frame && seq == s.blackhole_seq && size < s.smallest_lost)
                 note_shrink(s, seq, end, size);
+            if (!retransmission && s.outstanding.size() >= settings_.max_tracked && !s.limit_reported) {
+                s.limit_reported = true;  // said once per direction; the rest is not tracked
+                sink(seg.frame).tracking_limit = true;
+            }
             if (!retransmission && s.outstanding.size() < settings_.max_tracked) {
                 PmtuDirection::Tracked n;
                 n.seq = seq;

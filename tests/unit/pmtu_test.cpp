@@ -328,10 +328,15 @@ TEST(Pmtu, TrackedSegmentsAreBounded)
     PmtuSettings s;
     s.max_tracked = 8;
     f.analysis.set_pmtu_settings(s);
+    std::vector<std::uint32_t> frames;
     for (std::uint32_t i = 0; i < 10000; ++i)
-        f.data(1000 + i * 1460, 1500);
-    // Nothing acknowledged: at most 8 tracked, the rest only counted as sent.
+        frames.push_back(f.data(1000 + i * 1460, 1500));
+    // Nothing acknowledged: 8 tracked, the ninth says the limit was reached, once.
     EXPECT_EQ(f.analysis.connection_count(), 1u);
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        const PmtuFinding* p = f.finding(frames[i]);
+        EXPECT_EQ(p != nullptr && p->tracking_limit, i == 8) << i;
+    }
 }
 
 TEST(Net, ParsesIpv4TcpWithSack)
