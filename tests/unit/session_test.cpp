@@ -299,3 +299,135 @@ TEST(Analysis, StoresFindingsPerFrameAndClears)
 }
 
 }  // namespace
+
+namespace {
+
+struct Txn {
+    SmtpSession session;
+    std::vector<TransactionSummary> done;
+
+    void client(const char* bytes) { session.on_client_data(bytes, 1, 0); }
+    void server(const char* bytes)
+    {
+        session.on_server_data(bytes, [&](std::string_view line) {
+            LineRecord l;
+            ReplyRecord r;
+            if (session.on_reply_line(line, 2, 0, l, r)) {
+                TransactionSummary t;
+                if (session.take_summary(t))
+                    done.push_back(t);
+            }
+        });
+    }
+};
+
+TEST(Transaction, AcceptedWithRecipientCodes)
+{
+    Txn t;
+    t.server("220 hi\r\n");
+    t.client("EHLO client.example.org\r\nMAIL FROM:<a@example.org> SIZE=10\r\nRCPT TO:<b@example.net>\r\n"
+             "RCPT TO:<c@example.net>\r\nDATA\r\n");
+    t.server("250 ok\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 unknown\r\n354 go\r\n");
+    EXPECT_TRUE(t.done.empty());
+    t.client("body\r\n.\r\n");
+    t.server("250 2.0.0 Ok: queued\r\n");
+    ASSERT_EQ(t.done.size(), 1u);
+    const TransactionSummary& s = t.done[0];
+    EXPECT_EQ(s.outcome, Outcome::accepted);
+    EXPECT_EQ(s.ehlo, "client.example.org");
+    EXPECT_EQ(s.mail_from, "a@example.org");
+    ASSERT_EQ(s.recipients.size(), 2u);
+    EXPECT_EQ(s.recipients[0].address, "b@example.net");
+    EXPECT_EQ(s.recipients[0].code, 250);
+    EXPECT_EQ(s.recipients[1].code, 550);
+    EXPECT_EQ(s.final_code, 250);
+    EXPECT_EQ(s.final_enhanced, (EnhancedCode{2, 0, 0}));
+}
+
+TEST(Transaction, OutcomesOfEndings)
+{
+    struct Case {
+        const char* client;
+        const char* server;
+        Outcome expected;
+    };
+    const Case cases[] = {
+        {"MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRSET\r\n", "250 ok\r\n250 ok\r\n250 ok\r\n", Outcome::aborted},
+        {"MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nQUIT\r\n", "250 ok\r\n550 no\r\n221 bye\r\n", Outcome::rejected},
+        {"MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nQUIT\r\n", "250 ok\r\n450 later\r\n221 bye\r\n", Outcome::deferred},
+        {"MAIL FROM:<a@x>\r\n", "452 4.3.1 full\r\n", Outcome::deferred},
+        {"MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n", "250 ok\r\n250 ok\r\n554 5.5.1 no valid\r\n",
+         Outcome::rejected},
+    };
+    for (const Case& c : cases) {
+        Txn t;
+        t.server("220 hi\r\n");
+        t.client(c.client);
+        t.server(c.server);
+        ASSERT_EQ(t.done.size(), 1u) << c.client << c.server;
+        EXPECT_EQ(t.done[0].outcome, c.expected) << c.client << c.server;
+    }
+}
+
+TEST(Transaction, RefusedGreetingIsASessionOutcome)
+{
+    Txn t;
+    t.server("554 5.7.1 go away\r\n");
+    ASSERT_EQ(t.done.size(), 1u);
+    EXPECT_EQ(t.done[0].outcome, Outcome::rejected);
+    EXPECT_TRUE(t.done[0].mail_from.empty());
+}
+
+TEST(Transaction, StallThenClose)
+{
+    Txn t;
+    t.server("220 hi\r\n");
+    t.client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+    t.server("250 ok\r\n250 ok\r\n354 go\r\n");
+    t.client("body ");
+    t.session.stalled();
+    TransactionSummary s;
+    ASSERT_TRUE(t.session.take_summary(s));
+    EXPECT_EQ(s.outcome, Outcome::stalled);
+    t.session.end_of_connection();
+    EXPECT_FALSE(t.session.take_summary(s));  // reported once
+    // Without an earlier stall, a close while the body is pending is one.
+    Txn u;
+    u.server("220 hi\r\n");
+    u.client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+    u.server("250 ok\r\n250 ok\r\n354 go\r\n");
+    u.client("body\r\n.\r\n");
+    u.session.end_of_connection();
+    ASSERT_TRUE(u.session.take_summary(s));
+    EXPECT_EQ(s.outcome, Outcome::stalled);
+}
+
+TEST(Transaction, EnvelopeAddresses)
+{
+    EXPECT_EQ(envelope_address("FROM:<a@example.org> SIZE=1"), "a@example.org");
+    EXPECT_EQ(envelope_address("TO: <b@example.net>"), "b@example.net");
+    EXPECT_EQ(envelope_address("FROM:<>"), "");
+    EXPECT_EQ(envelope_address("FROM sender@example.org"), "sender@example.org");
+    EXPECT_EQ(envelope_address("TO:<" + std::string(1000, 'x')).size(), kMaxAddress);
+}
+
+TEST(SiteRulesTest, ParseAndMatch)
+{
+    SiteRule r;
+    EXPECT_EQ(parse_site_rule("421", "", "Message Rejected", "ISP throttle", "rate-limit", "", r), "");
+    EXPECT_EQ(r.text, "message rejected");
+    EXPECT_EQ(r.cause, Cause::rate_limit);
+    EXPECT_NE(parse_site_rule("99", "", "", "m", "", "", r), "");
+    EXPECT_NE(parse_site_rule("", "5.1", "", "m", "", "", r), "");
+    EXPECT_NE(parse_site_rule("", "", "", "m", "", "", r), "");
+    EXPECT_NE(parse_site_rule("550", "", "", "", "", "", r), "");
+    EXPECT_NE(parse_site_rule("550", "", "", "m", "nonsense", "", r), "");
+    SiteRules rules;
+    ASSERT_EQ(parse_site_rule("", "4.7.1", "", "ours", "", "", r), "");
+    rules.add(r);
+    const std::string_view text = "whatever";
+    EXPECT_NE(rules.match(450, {4, 7, 1}, ReplyText{&text, 1}), nullptr);
+    EXPECT_EQ(rules.match(450, {4, 7, 2}, ReplyText{&text, 1}), nullptr);
+}
+
+}  // namespace
