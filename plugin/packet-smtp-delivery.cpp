@@ -91,6 +91,9 @@ int hf_session_rcpt_code = -1;
 int hf_session_final_code = -1;
 int hf_session_final_enhanced = -1;
 int hf_session_mail_in = -1;
+int hf_session_client_port = -1;
+int hf_session_server_port = -1;
+int hf_session_after_stall = -1;
 
 int ett_session = -1;
 int ett_smtp_delivery = -1;
@@ -629,8 +632,12 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_mtu_upper, tvb, 0, 0, f.mtu_upper));
         std::array<std::uint16_t, 7> plateaus{};
         const std::size_t n = plateaus_between(f.mtu_lower, f.mtu_upper, plateaus);
-        for (std::size_t i = 0; i < n; ++i)
-            proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_plateau, tvb, 0, 0, plateaus[i]));
+        if (n) {
+            std::string list;
+            for (std::size_t i = 0; i < n; ++i)
+                list += (i ? ", " : "") + std::to_string(plateaus[i]);
+            proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_plateau, tvb, 0, 0, cstr(pinfo, list)));
+        }
     }
     if (f.recovered_here) {
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_recovered_size, tvb, 0, 0, f.recovered_size));
@@ -702,6 +709,10 @@ void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const
     proto_item_set_generated(proto_tree_add_uint(tt, hf_session_outcome, tvb, 0, 0, static_cast<guint32>(t.outcome)));
     proto_item_set_generated(proto_tree_add_string(tt, hf_session_client, tvb, 0, 0, client));
     proto_item_set_generated(proto_tree_add_string(tt, hf_session_server, tvb, 0, 0, server));
+    proto_item_set_generated(proto_tree_add_uint(tt, hf_session_client_port, tvb, 0, 0, t.client_port));
+    proto_item_set_generated(proto_tree_add_uint(tt, hf_session_server_port, tvb, 0, 0, t.server_port));
+    if (t.after_stall)
+        proto_item_set_generated(proto_tree_add_boolean(tt, hf_session_after_stall, tvb, 0, 0, TRUE));
     if (!t.ehlo.empty())
         proto_item_set_generated(proto_tree_add_string(tt, hf_session_ehlo, tvb, 0, 0, cstr(pinfo, t.ehlo)));
     proto_item_set_generated(proto_tree_add_boolean(tt, hf_session_tls, tvb, 0, 0, t.tls));
@@ -724,6 +735,33 @@ void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const
     }
 }
 
+/* One line on the collapsed top item, and a marker in the Info column for
+ * black-hole frames, which otherwise read as plain TCP retransmissions. */
+void summarise(packet_info* pinfo, proto_item* top, const FrameFindings& f)
+{
+    const char* sep = ": ";
+    char enh[16];
+    for (const ReplyRecord& r : f.replies) {
+        if (r.reply_class() != ReplyClass::transient && r.reply_class() != ReplyClass::permanent)
+            continue;
+        const std::string_view e = format_enhanced(r.enhanced, enh, sizeof enh);
+        proto_item_append_text(top, "%s%u%s%s%s%s", sep, r.code, e.empty() ? "" : " ", e.empty() ? "" : enh,
+                               r.cause != Cause::none ? " " : "",
+                               r.cause != Cause::none ? cause_label(r.cause).data() : "");
+        sep = ", ";
+    }
+    const PmtuFinding& p = f.pmtu;
+    if (p.blackhole || p.stall) {
+        proto_item_append_text(top, "%sprobable PMTU black hole, path MTU %u-%u%s", sep, p.mtu_lower, p.mtu_upper,
+                               p.stall ? ", message transfer stalled" : "");
+        col_append_str(pinfo->cinfo, COL_INFO, p.stall ? " [PMTU black hole: message stalled]" : " [PMTU black hole]");
+    } else if (p.verdict != PmtuVerdict::none) {
+        proto_item_append_text(top, "%spath MTU %s", sep, pmtu_verdict_label(p.verdict).data());
+    } else if (p.ptb_here) {
+        proto_item_append_text(top, "%sICMP too big, next-hop MTU %u", sep, p.next_hop_mtu);
+    }
+}
+
 int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
 {
     if (!pinfo->fd->visited && tree)
@@ -732,16 +770,15 @@ int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, v
     const FrameFindings* findings = g_analysis.find_frame(pinfo->num);
     if (!findings)
         return 0;
-    if (!tree) {
-        tap_queue_packet(smtp_delivery_tap, pinfo, findings);
-        return 0;
-    }
+    /* Without a tree (tshark -2, the Expert Info dialog) the calls below
+     * add no items but still raise the expert info and feed the taps. */
 
     /* Statistics see every frame with findings, on every pass. */
     tap_queue_packet(smtp_delivery_tap, pinfo, findings);
 
     proto_item* top = proto_tree_add_item(tree, proto_smtp_delivery, tvb, 0, 0, ENC_NA);
     proto_tree* st = proto_item_add_subtree(top, ett_smtp_delivery);
+    summarise(pinfo, top, *findings);
 
     for (const ReplyRecord& r : findings->replies)
         show_reply(tvb, pinfo, st, r);
@@ -832,8 +869,8 @@ void proto_register_smtp_delivery(void)
         {&hf_pmtu_mtu_upper, {"Path MTU at most", "smtp_delivery.pmtu.mtu_upper", FT_UINT32, BASE_DEC, NULL, 0x0,
                               "Largest IP packet the path may carry: below the smallest one lost, or the ICMP MTU",
                               HFILL}},
-        {&hf_pmtu_plateau, {"Usual plateau in range", "smtp_delivery.pmtu.plateau", FT_UINT16, BASE_DEC, NULL, 0x0,
-                            "A common path MTU (1500, 1492 PPPoE, 1480, 1454, 1400, 1280, 576) within the bounds",
+        {&hf_pmtu_plateau, {"Usual MTUs in range", "smtp_delivery.pmtu.plateaus", FT_STRING, BASE_NONE, NULL, 0x0,
+                            "Common path MTUs (1500, 1492 PPPoE, 1480, 1454, 1400, 1280, 576) within the bounds",
                             HFILL}},
         {&hf_pmtu_next_hop_mtu, {"Next-hop MTU", "smtp_delivery.pmtu.next_hop_mtu", FT_UINT32, BASE_DEC, NULL, 0x0,
                                  "MTU announced by ICMP fragmentation needed / packet too big", HFILL}},
@@ -860,6 +897,13 @@ void proto_register_smtp_delivery(void)
                               "Address of the SMTP client", HFILL}},
         {&hf_session_server, {"Server", "smtp_delivery.session.server", FT_STRING, BASE_NONE, NULL, 0x0,
                               "Address of the SMTP server", HFILL}},
+        {&hf_session_client_port, {"Client port", "smtp_delivery.session.client_port", FT_UINT16, BASE_DEC, NULL,
+                                   0x0, "TCP port of the SMTP client", HFILL}},
+        {&hf_session_server_port, {"Server port", "smtp_delivery.session.server_port", FT_UINT16, BASE_DEC, NULL,
+                                   0x0, "TCP port of the SMTP server", HFILL}},
+        {&hf_session_after_stall, {"Ended after a stall", "smtp_delivery.session.after_stall", FT_BOOLEAN, BASE_NONE,
+                                   NULL, 0x0,
+                                   "An earlier summary of this transaction said stalled; this one replaces it", HFILL}},
         {&hf_session_ehlo, {"EHLO name", "smtp_delivery.session.ehlo", FT_STRING, BASE_NONE, NULL, 0x0,
                             "Name the client gave in EHLO/HELO", HFILL}},
         {&hf_session_tls, {"TLS", "smtp_delivery.session.tls", FT_BOOLEAN, BASE_NONE, NULL, 0x0,

@@ -23,18 +23,18 @@ namespace {
 
 const char kReplies[] = "Replies by class";
 const char kCauses[] = "Likely causes";
-const char kServers[] = "Servers";
+const char kServers[] = "Replies by server";
 const char kOutcomes[] = "Transactions by outcome";
 const char kVerdicts[] = "Path MTU verdicts";
-const char kResponseTime[] = "response time (ms)";
+const char kResponseTime[] = "response time (us)";
 const char kMedian[] = "median response time (us)";
 
-// Response times kept per server for the median; beyond the cap every other
+// Response times (whole microseconds) kept per server for the median; beyond the cap every other
 // sample replaces an old one, which keeps the estimate fair and memory flat.
 constexpr std::size_t kMaxSamples = 65536;
 
 struct ServerTimes {
-    std::vector<float> samples;
+    std::vector<gint> samples;
     std::uint64_t seen = 0;
 };
 
@@ -58,10 +58,10 @@ void stats_cleanup(stats_tree* st)
     g_times.erase(st);
 }
 
-float median_of(std::vector<float> v)
+gint median_of(std::vector<gint> v)
 {
     if (v.empty())
-        return 0.0f;
+        return 0;
     const std::size_t mid = v.size() / 2;
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
     return v[mid];
@@ -94,16 +94,16 @@ void count_reply(stats_tree* st, packet_info* pinfo, const ReplyRecord& r)
     else if (r.reply_class() == ReplyClass::permanent)
         tick_stat_node(st, "permanent failures", server_node, FALSE);
     if (r.time_ns >= 0) {
-        const float ms = static_cast<float>(static_cast<double>(r.time_ns) / 1e6);
-        avg_stat_node_add_value_float(st, kResponseTime, server_node, FALSE, ms);
+        const auto us = static_cast<gint>(std::min<std::int64_t>(r.time_ns / 1000, G_MAXINT));
+        avg_stat_node_add_value_int(st, kResponseTime, server_node, FALSE, us);
         ServerTimes& times = g_times[st][server];
         ++times.seen;
         if (times.samples.size() < kMaxSamples)
-            times.samples.push_back(ms);
+            times.samples.push_back(us);
         else if (times.seen % 2 == 0)
-            times.samples[times.seen / 2 % kMaxSamples] = ms;
-        /* Float nodes cannot be set, only averaged: the median goes in as whole microseconds. */
-        set_stat_node(st, kMedian, server_node, FALSE, static_cast<gint>(median_of(times.samples) * 1000.0f));
+            times.samples[times.seen / 2 % kMaxSamples] = us;
+        /* A stats tree node holds counts; the median goes in its count column. */
+        set_stat_node(st, kMedian, server_node, FALSE, median_of(times.samples));
     }
 }
 
@@ -123,7 +123,12 @@ tap_packet_status stats_packet(stats_tree* st, packet_info* pinfo, epan_dissect_
     for (const ReplyRecord& r : f->replies)
         count_reply(st, pinfo, r);
     for (const TransactionSummary& t : f->transactions) {
-        tick_stat_node(st, kOutcomes, 0, TRUE);
+        if (t.after_stall) {
+            /* Reported as stalled earlier and finished after all: count it once, as it ended. */
+            increase_stat_node(st, outcome_label(Outcome::stalled).data(), node_outcomes, FALSE, -1);
+        } else {
+            tick_stat_node(st, kOutcomes, 0, TRUE);
+        }
         tick_stat_node(st, outcome_label(t.outcome).data(), node_outcomes, FALSE);
     }
     if (f->pmtu.verdict != PmtuVerdict::none && decisive(f->pmtu)) {

@@ -41,6 +41,8 @@ for suite in $suites; do
       log "suite host"
       # The namespace lab needs root; it runs once, on the host.
       if [[ $(id -u) -eq 0 ]]; then export SD_LAB=${SD_LAB:-1}; fi
+      # The real Wireshark GUI under Xvfb, once, on the host.
+      export SD_GUI=${SD_GUI:-1}
       local_run || status=1
       ;;
     trixie|sid)

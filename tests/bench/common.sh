@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this
 # Shared by bench.sh and adversarial.sh (sourced, not run).
 #
 # tshark ignores WIRESHARK_PLUGIN_DIR and personal plugin folders when run as

@@ -35,7 +35,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pcapw import (ACK, FIN, PSH, PcapWriter, icmp4_frame, icmp6_frame, ip4, ip6, mac,  # noqa: E402
+from pcapw import (ACK, PSH, PcapWriter, icmp4_frame, icmp6_frame, ip4, ip6, mac,  # noqa: E402
                    udp_frame)
 from tcpflow import Tcp  # noqa: E402
 

@@ -101,11 +101,14 @@ class Tcp:
         t = self.resp(t, who, proc)
         return self.send(t, who, data)
 
-    def stream(self, t, who, data, mss=None, cwnd=10, max_cwnd=128, bw_bps=None):
-        """Bulk data with slow start; the receiver ACKs every second segment
-        and the end of each burst. Returns the capture time of the last ACK."""
+    def stream(self, t, who, data, mss=None, cwnd=10, max_cwnd=None, bw_bps=None):
+        """Bulk data with slow start, limited by the receiver's 64240-byte
+        window; the receiver ACKs every second segment and the end of each
+        burst. Returns the capture time of the last ACK."""
         o = OTHER[who]
         mss = mss or self.mss[who]
+        if max_cwnd is None:
+            max_cwnd = 64240 // mss - 4
         if bw_bps is None:
             bw_bps = 1e9 if who == self.local else self.rng.choice((20e6, 50e6, 100e6, 200e6))
         hdr = 60 if self.v6 else 40

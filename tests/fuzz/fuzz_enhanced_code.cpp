@@ -2,11 +2,12 @@
 //
 // Mode byte (first input byte):
 //   even: the rest is a token for parse_enhanced_code; a valid code must
-//         format back to the token, in a buffer of the documented minimum
-//         size (12 bytes).
+//         format back to the token in any buffer of at least the documented
+//         minimum size (12 bytes), and never write past a smaller one.
 //   odd:  the rest is a raw EnhancedCode (klass, subject, detail as any
 //         values the struct can hold), formatted into a heap buffer of the
-//         documented minimum size (12 bytes), so ASan sees any overrun.
+//         documented minimum size (12 bytes), so ASan sees any overrun;
+//         the result is the whole text or, if it cannot fit, empty.
 #include "fuzz_common.hpp"
 
 #include "smtp_delivery/reply_parser.hpp"
@@ -71,12 +72,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             return 0;
         SD_CHECK(e.present());
         SD_CHECK(e.subject <= 999 && e.detail <= 999);
-        auto buf = std::make_unique<char[]>(12);
-        const std::string_view f = format_enhanced(e, buf.get(), 12);
-        SD_CHECK(f == token);
-        // Too small a buffer gives nothing.
-        char small[11];
-        SD_CHECK(format_enhanced(e, small, sizeof small).empty());
+        // Every buffer size up to 16: the text comes back whole or not at
+        // all, never beyond the buffer (a heap block of exactly that size).
+        // 12 bytes, the documented minimum, must be enough for a parsed code.
+        for (std::size_t room = 0; room <= 16; ++room) {
+            auto buf = std::make_unique<char[]>(room ? room : 1);
+            const std::string_view f = format_enhanced(e, buf.get(), room);
+            if (room >= 12)
+                SD_CHECK(f == token);
+            else
+                SD_CHECK(f.empty() || (f == token && f.size() < room));
+        }
         return 0;
     }
 
@@ -103,6 +109,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const std::string expect =
         std::to_string(e.klass) + "." + std::to_string(e.subject) + "." + std::to_string(e.detail);
-    SD_CHECK(f == expect);
+    if (f.empty())
+        SD_CHECK(expect.size() + 1 > room);  // refused: it would not fit
+    else
+        SD_CHECK(f == expect && f.size() < room);
     return 0;
 }

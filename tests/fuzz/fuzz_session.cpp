@@ -1,7 +1,8 @@
 // Fuzzes the SMTP session: SmtpSession (with small limits, so every cap is
 // hit) and Analysis::add_client_data / add_reply_data (default limits).
 //
-// Input: 4 bytes of limits, then chunks. A chunk is a header byte
+// Input: 4 bytes of limits (pending 0..8, reply lines 0..7, reply text
+// 0..63, command line 1..64), then chunks. A chunk is a header byte
 //   bit 7    direction: 1 = server, 0 = client
 //   bit 6    same frame as the previous chunk (else a new frame)
 //   bits 0-5 length; 63 means "length in the next byte" (0..255)
@@ -102,7 +103,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size < 4)
         return 0;
     SessionLimits small;
+#ifdef SD_FUZZ_SKIP_KNOWN_BUGS
+    // Known bug (regressions/README.md): a limit of 0 pops an empty deque.
     small.max_pending_commands = 1 + data[0] % 8;
+#else
+    small.max_pending_commands = data[0] % 9;
+#endif
     small.max_reply_lines = data[1] % 8;
     small.max_reply_text = data[2] % 64;
     small.max_command_line = 1 + data[3] % 64;

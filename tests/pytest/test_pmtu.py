@@ -145,3 +145,26 @@ def test_receiver_side_says_inconclusive(tshark):
                          "smtp_delivery.pmtu")
     assert [(r[0], r[1]) for r in rows] == [("20", "7240")]
     assert "Data missing upstream: 7240 bytes" in rows[0][2]
+
+
+@pytest.mark.parametrize("capture", ["pmtu-blackhole-v4-1400.pcapng", "malformed-replies.pcapng",
+                                     "vendor-replies.pcapng"])
+def test_expert_info_same_with_two_passes(tshark, capture):
+    # The second pass (and the GUI's Expert Info dialog) dissects without a
+    # tree; the expert info must still be raised.
+    def ours(two_pass):
+        args = ["-r", tshark.capture(capture), "-q", "-z", "expert"]
+        if two_pass:
+            args.insert(0, "-2")
+        return [line for line in tshark.run(*args).stdout.splitlines() if "SMTP Delivery" in line]
+    single = ours(False)
+    assert single
+    assert ours(True) == single
+
+
+def test_black_hole_frames_marked_in_info_column(tshark):
+    out = tshark.run("-r", tshark.capture("pmtu-blackhole-v4-1400.pcapng"), "-Y", "frame.number >= 40").stdout
+    lines = out.splitlines()
+    assert "[PMTU black hole: message stalled]" in lines[1]
+    assert all("[PMTU black hole]" in line for line in lines[2:])
+    assert "PMTU" not in lines[0]

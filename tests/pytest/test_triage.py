@@ -38,13 +38,13 @@ def test_postfix_transactions(tshark):
         "64 rejected - - 501",
         "66 rejected - - 555",
         "70 rejected - - 503",
-        "103 rejected alice@example.net 504 250",
+        "103 rejected alice@example.net 504 504",
         "125 accepted greylist@example.net|nobody-here@example.net|bob@example.com|alice@example.net|"
         "bob@example.net|carol@example.net|dave@example.net 450|550|554|250|250|250|452 250",
         "163 rejected alice@example.net 250 552",
         "178 rejected - - 552",
-        "197 deferred alice@example.net 450 221",
-        "229 rejected alice@example.net 554 221",
+        "197 deferred alice@example.net 450 450",
+        "229 rejected alice@example.net 554 554",
     ]
     first = rows[0]
     assert first["smtp_delivery.session.client"] == "192.0.2.10"
@@ -145,10 +145,10 @@ def test_statistics_tree(tshark):
     assert st["Replies by class/permanent/550/5.1.1"] == 4
     assert st["Likely causes/greylisting"] == 1
     assert st["Likely causes/syntax"] == 10
-    assert st["Servers/198.51.100.10"] == 65
-    assert st["Servers/198.51.100.10/permanent failures"] == 20
-    assert st["Servers/198.51.100.10/transient failures"] == 3
-    assert st["Servers/198.51.100.10/response time (ms)"] == 59
+    assert st["Replies by server/198.51.100.10"] == 65
+    assert st["Replies by server/198.51.100.10/permanent failures"] == 20
+    assert st["Replies by server/198.51.100.10/transient failures"] == 3
+    assert st["Replies by server/198.51.100.10/response time (us)"] == 59
     assert (st["Transactions by outcome/accepted"], st["Transactions by outcome/rejected"],
             st["Transactions by outcome/deferred"]) == (3, 9, 1)
 
@@ -156,7 +156,7 @@ def test_statistics_tree(tshark):
 def test_statistics_tree_with_display_filter(tshark):
     st = stats_tree(tshark, "postfix-replies.pcapng", "ip.addr==198.51.100.12")
     assert st["Replies by class"] == 5
-    assert list(k for k in st if k.startswith("Servers/") and k.count("/") == 1) == ["Servers/198.51.100.12"]
+    assert list(k for k in st if k.startswith("Replies by server/") and k.count("/") == 1) == ["Replies by server/198.51.100.12"]
     assert st["Likely causes/blocklist"] == 1
 
 
