@@ -478,6 +478,10 @@ void show_line(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const LineRe
 {
     char enh[16];
     proto_item* li = proto_tree_add_item(tree, hf_line, tvb, 0, 0, ENC_NA);
+    if (!li) {
+        add_line_problems(pinfo, li, line.problems);
+        return;
+    }
     proto_item_set_generated(li);
     proto_tree* lt = proto_item_add_subtree(li, ett_line);
     proto_item_append_text(li, " %u", line.index + 1);
@@ -503,91 +507,95 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
     const ReplyClass klass = r.reply_class();
 
     proto_item* ri = proto_tree_add_item(tree, hf_reply, tvb, 0, 0, ENC_NA);
-    proto_item_set_generated(ri);
-    proto_tree* rt = proto_item_add_subtree(ri, ett_reply);
-    if (r.code)
-        proto_item_append_text(ri, ": %u", r.code);
-    if (!enhanced.empty())
-        proto_item_append_text(ri, " %s", enh);
-    proto_item_append_text(ri, " (%s", reply_class_label(klass).data());
-    if (r.cause != Cause::none)
-        proto_item_append_text(ri, ", %s", cause_label(r.cause).data());
-    proto_item_append_text(ri, ")");
-    if (r.command.size)
-        proto_item_append_text(ri, " to %s", cstr(pinfo, r.command.view()));
+    /* Items only when someone looks (a visible tree or a referenced field);
+     * the expert info below is raised either way. */
+    if (ri) {
+        proto_item_set_generated(ri);
+        proto_tree* rt = proto_item_add_subtree(ri, ett_reply);
+        if (r.code)
+            proto_item_append_text(ri, ": %u", r.code);
+        if (!enhanced.empty())
+            proto_item_append_text(ri, " %s", enh);
+        proto_item_append_text(ri, " (%s", reply_class_label(klass).data());
+        if (r.cause != Cause::none)
+            proto_item_append_text(ri, ", %s", cause_label(r.cause).data());
+        proto_item_append_text(ri, ")");
+        if (r.command.size)
+            proto_item_append_text(ri, " to %s", cstr(pinfo, r.command.view()));
 
-    if (r.code) {
-        proto_item* ci = proto_tree_add_uint(rt, hf_reply_code, tvb, 0, 0, r.code);
-        proto_item_set_generated(ci);
-        if (klass != ReplyClass::unknown)
-            proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_class, tvb, 0, 0, static_cast<guint32>(klass)));
-        std::string_view meaning;
-        if (const BasicCodeRow* row = find_basic_code(r.code))
-            meaning = row->meaning;
-        else
-            meaning = class_meaning(r.code / 100);
-        if (!meaning.empty())
-            proto_item_set_generated(proto_tree_add_string(rt, hf_reply_meaning, tvb, 0, 0, cstr(pinfo, meaning)));
-    }
+        if (r.code) {
+            proto_item* ci = proto_tree_add_uint(rt, hf_reply_code, tvb, 0, 0, r.code);
+            proto_item_set_generated(ci);
+            if (klass != ReplyClass::unknown)
+                proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_class, tvb, 0, 0, static_cast<guint32>(klass)));
+            std::string_view meaning;
+            if (const BasicCodeRow* row = find_basic_code(r.code))
+                meaning = row->meaning;
+            else
+                meaning = class_meaning(r.code / 100);
+            if (!meaning.empty())
+                proto_item_set_generated(proto_tree_add_string(rt, hf_reply_meaning, tvb, 0, 0, cstr(pinfo, meaning)));
+        }
 
-    if (!enhanced.empty()) {
-        proto_item* ei = proto_tree_add_string(rt, hf_reply_enhanced, tvb, 0, 0, cstr(pinfo, enhanced));
-        proto_item_set_generated(ei);
-        proto_tree* et = proto_item_add_subtree(ei, ett_enhanced);
-        proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_class, tvb, 0, 0, r.enhanced.klass));
-        proto_item* si = proto_tree_add_uint(et, hf_reply_enhanced_subject, tvb, 0, 0, r.enhanced.subject);
-        proto_item_set_generated(si);
-        const std::string_view subj = subject_meaning(r.enhanced.subject);
-        if (!subj.empty())
-            proto_item_append_text(si, " (%s)", cstr(pinfo, subj));
-        proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_detail, tvb, 0, 0, r.enhanced.detail));
-        std::string_view emeaning;
-        if (const EnhancedCodeRow* row = find_enhanced_code(r.enhanced))
-            emeaning = row->meaning;
-        else
-            emeaning = subj;
-        if (!emeaning.empty())
+        if (!enhanced.empty()) {
+            proto_item* ei = proto_tree_add_string(rt, hf_reply_enhanced, tvb, 0, 0, cstr(pinfo, enhanced));
+            proto_item_set_generated(ei);
+            proto_tree* et = proto_item_add_subtree(ei, ett_enhanced);
+            proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_class, tvb, 0, 0, r.enhanced.klass));
+            proto_item* si = proto_tree_add_uint(et, hf_reply_enhanced_subject, tvb, 0, 0, r.enhanced.subject);
+            proto_item_set_generated(si);
+            const std::string_view subj = subject_meaning(r.enhanced.subject);
+            if (!subj.empty())
+                proto_item_append_text(si, " (%s)", cstr(pinfo, subj));
+            proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_detail, tvb, 0, 0, r.enhanced.detail));
+            std::string_view emeaning;
+            if (const EnhancedCodeRow* row = find_enhanced_code(r.enhanced))
+                emeaning = row->meaning;
+            else
+                emeaning = subj;
+            if (!emeaning.empty())
+                proto_item_set_generated(
+                    proto_tree_add_string(et, hf_reply_enhanced_meaning, tvb, 0, 0, cstr(pinfo, emeaning)));
+        }
+
+        if (r.vendor) {
+            proto_item_set_generated(proto_tree_add_string(rt, hf_reply_vendor, tvb, 0, 0, cstr(pinfo, r.vendor->vendor)));
             proto_item_set_generated(
-                proto_tree_add_string(et, hf_reply_enhanced_meaning, tvb, 0, 0, cstr(pinfo, emeaning)));
-    }
+                proto_tree_add_string(rt, hf_reply_vendor_meaning, tvb, 0, 0, cstr(pinfo, r.vendor->meaning)));
+        }
 
-    if (r.vendor) {
-        proto_item_set_generated(proto_tree_add_string(rt, hf_reply_vendor, tvb, 0, 0, cstr(pinfo, r.vendor->vendor)));
-        proto_item_set_generated(
-            proto_tree_add_string(rt, hf_reply_vendor_meaning, tvb, 0, 0, cstr(pinfo, r.vendor->meaning)));
-    }
+        if (r.command.size)
+            proto_item_set_generated(proto_tree_add_string(rt, hf_reply_command, tvb, 0, 0, cstr(pinfo, r.command.view())));
+        if (r.request_in)
+            proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_request_in, tvb, 0, 0, r.request_in));
+        if (r.time_ns >= 0) {
+            const nstime_t t = to_nstime(r.time_ns);
+            proto_item_set_generated(proto_tree_add_time(rt, hf_reply_time, tvb, 0, 0, &t));
+        }
 
-    if (r.command.size)
-        proto_item_set_generated(proto_tree_add_string(rt, hf_reply_command, tvb, 0, 0, cstr(pinfo, r.command.view())));
-    if (r.request_in)
-        proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_request_in, tvb, 0, 0, r.request_in));
-    if (r.time_ns >= 0) {
-        const nstime_t t = to_nstime(r.time_ns);
-        proto_item_set_generated(proto_tree_add_time(rt, hf_reply_time, tvb, 0, 0, &t));
-    }
+        if (r.site)
+            proto_item_set_generated(
+                proto_tree_add_string(rt, hf_reply_site_meaning, tvb, 0, 0, cstr(pinfo, r.site->meaning)));
+        if (r.cause != Cause::none) {
+            const CauseRow& cause = cause_row(r.cause);
+            proto_item* ci = proto_tree_add_string(rt, hf_reply_cause, tvb, 0, 0, cstr(pinfo, cause.label));
+            proto_item_set_generated(ci);
+            if (!cause.description.empty())
+                proto_item_append_text(ci, " (%s)", cstr(pinfo, cause.description));
+        }
+        /* The site's advice wins over the built-in one. */
+        const std::string_view advice_template =
+            r.site && !r.site->advice.empty() ? std::string_view(r.site->advice)
+                                              : (r.cause != Cause::none ? cause_row(r.cause).advice : std::string_view{});
+        if (!advice_template.empty()) {
+            const std::string advice = expand_advice(advice_template, pinfo);
+            proto_item_set_generated(proto_tree_add_string(rt, hf_reply_advice, tvb, 0, 0, cstr(pinfo, advice)));
+        }
 
-    if (r.site)
-        proto_item_set_generated(
-            proto_tree_add_string(rt, hf_reply_site_meaning, tvb, 0, 0, cstr(pinfo, r.site->meaning)));
-    if (r.cause != Cause::none) {
-        const CauseRow& cause = cause_row(r.cause);
-        proto_item* ci = proto_tree_add_string(rt, hf_reply_cause, tvb, 0, 0, cstr(pinfo, cause.label));
-        proto_item_set_generated(ci);
-        if (!cause.description.empty())
-            proto_item_append_text(ci, " (%s)", cstr(pinfo, cause.description));
+        proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_lines, tvb, 0, 0, r.line_count));
+        if (r.first_frame && r.first_frame != pinfo->num)
+            proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_first_frame, tvb, 0, 0, r.first_frame));
     }
-    /* The site's advice wins over the built-in one. */
-    const std::string_view advice_template =
-        r.site && !r.site->advice.empty() ? std::string_view(r.site->advice)
-                                          : (r.cause != Cause::none ? cause_row(r.cause).advice : std::string_view{});
-    if (!advice_template.empty()) {
-        const std::string advice = expand_advice(advice_template, pinfo);
-        proto_item_set_generated(proto_tree_add_string(rt, hf_reply_advice, tvb, 0, 0, cstr(pinfo, advice)));
-    }
-
-    proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_lines, tvb, 0, 0, r.line_count));
-    if (r.first_frame && r.first_frame != pinfo->num)
-        proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_first_frame, tvb, 0, 0, r.first_frame));
 
     if (r.code_mismatch)
         expert_add_info(pinfo, ri, &ei_multiline_mismatch);
@@ -612,7 +620,7 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
     proto_item* pi = proto_tree_add_item(tree, hf_pmtu, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(pi);
     proto_tree* pt = proto_item_add_subtree(pi, ett_pmtu);
-    if (f.verdict != PmtuVerdict::none) {
+    if (f.verdict != PmtuVerdict::none && pi) {
         proto_item_append_text(pi, ": %s", pmtu_verdict_label(f.verdict).data());
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_verdict, tvb, 0, 0, static_cast<guint32>(f.verdict)));
     }
@@ -628,7 +636,7 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_next_hop_mtu, tvb, 0, 0, f.next_hop_mtu));
     if (f.mtu_lower)
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_mtu_lower, tvb, 0, 0, f.mtu_lower));
-    if (f.mtu_upper) {
+    if (f.mtu_upper && pt) {
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_mtu_upper, tvb, 0, 0, f.mtu_upper));
         std::array<std::uint16_t, 7> plateaus{};
         const std::size_t n = plateaus_between(f.mtu_lower, f.mtu_upper, plateaus);
@@ -660,7 +668,8 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
                                "too big; path MTU between %u and %u",
                                f.packet_size, f.retransmissions + 1, f.mtu_lower, f.mtu_upper);
         for (std::string_view fix : kBlackholeFixes)
-            proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_fix, tvb, 0, 0, cstr(pinfo, fix)));
+            if (pt)
+                proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_fix, tvb, 0, 0, cstr(pinfo, fix)));
     }
     if (f.tracking_limit)
         expert_add_info_format(pinfo, pi, &ei_limit,
@@ -681,7 +690,8 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
         proto_item_set_generated(si);
         proto_tree* stt = proto_item_add_subtree(si, ett_stall);
         for (std::string_view log : kStallMtaLogs)
-            proto_item_set_generated(proto_tree_add_string(stt, hf_stall_mta_log, tvb, 0, 0, cstr(pinfo, log)));
+            if (stt)
+                proto_item_set_generated(proto_tree_add_string(stt, hf_stall_mta_log, tvb, 0, 0, cstr(pinfo, log)));
         expert_add_info(pinfo, si, &ei_stall);
     }
 }
@@ -701,6 +711,8 @@ const char* address_string(packet_info* pinfo, const IpAddress& a)
 void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const TransactionSummary& t)
 {
     proto_item* ti = proto_tree_add_item(tree, hf_session, tvb, 0, 0, ENC_NA);
+    if (!ti)
+        return;
     proto_item_set_generated(ti);
     proto_tree* tt = proto_item_add_subtree(ti, ett_session);
     const char* client = address_string(pinfo, t.client);
@@ -744,6 +756,8 @@ void summarise(packet_info* pinfo, proto_item* top, const FrameFindings& f)
     for (const ReplyRecord& r : f.replies) {
         if (r.reply_class() != ReplyClass::transient && r.reply_class() != ReplyClass::permanent)
             continue;
+        if (!top)
+            break;
         const std::string_view e = format_enhanced(r.enhanced, enh, sizeof enh);
         proto_item_append_text(top, "%s%u%s%s%s%s", sep, r.code, e.empty() ? "" : " ", e.empty() ? "" : enh,
                                r.cause != Cause::none ? " " : "",
@@ -776,6 +790,11 @@ int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, v
     /* Statistics see every frame with findings, on every pass. */
     tap_queue_packet(smtp_delivery_tap, pinfo, findings);
 
+    /* Build items only for a visible tree or when one of our fields is
+     * referenced (filter, column, -T fields); otherwise the tree exists just
+     * for the fields we read, and items would be thrown away. */
+    if (tree && !proto_field_is_referenced(tree, proto_smtp_delivery))
+        tree = nullptr;
     proto_item* top = proto_tree_add_item(tree, proto_smtp_delivery, tvb, 0, 0, ENC_NA);
     proto_tree* st = proto_item_add_subtree(top, ett_smtp_delivery);
     summarise(pinfo, top, *findings);

@@ -107,7 +107,10 @@ public:
     void add_client_data(ConnectionRef ref, std::string_view data, std::uint32_t frame_number, std::int64_t t_ns)
     {
         SmtpSession& s = smtp(ref);
-        s.set_endpoints(ref.forward ? ref.key->a : ref.key->b, ref.forward ? ref.key->b : ref.key->a);
+        if (ref.forward)
+            s.set_endpoints(ref.key->a, ref.key->port_a, ref.key->b, ref.key->port_b);
+        else
+            s.set_endpoints(ref.key->b, ref.key->port_b, ref.key->a, ref.key->port_a);
         s.on_client_data(data, frame_number, t_ns);
     }
 
@@ -116,7 +119,10 @@ public:
     void add_reply_data(ConnectionRef ref, std::string_view data, std::uint32_t frame_number, std::int64_t t_ns)
     {
         SmtpSession& s = smtp(ref);
-        s.set_endpoints(ref.forward ? ref.key->b : ref.key->a, ref.forward ? ref.key->a : ref.key->b);
+        if (ref.forward)
+            s.set_endpoints(ref.key->b, ref.key->port_b, ref.key->a, ref.key->port_a);
+        else
+            s.set_endpoints(ref.key->a, ref.key->port_a, ref.key->b, ref.key->port_b);
         s.on_server_data(data, [&](std::string_view line) { record_reply_line(s, line, frame_number, t_ns); });
     }
 

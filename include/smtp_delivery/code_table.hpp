@@ -560,7 +560,7 @@ inline constexpr std::array<CauseRow, static_cast<std::size_t>(Cause::count_)> k
      "authenticate first, or allow {client} to relay on {server}; also check the MX points to the right host"},
     {Cause::tls_required, "tls-required",
      "An encrypted session is required, or TLS could not be set up or validated",
-     "issue STARTTLS before MAIL FROM and check the certificate and TLS versions between {client} and {server}"},
+     "make {client} start TLS (STARTTLS) before commands that need it, such as MAIL or AUTH, and check certificates and TLS versions with {server}"},
     {Cause::auth_required, "auth-required",
      "The server wants SMTP AUTH before it accepts this mail",
      "configure {client} to authenticate (SMTP AUTH, usually port 587 with STARTTLS)"},

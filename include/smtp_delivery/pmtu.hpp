@@ -275,6 +275,29 @@ private:
             }
         }
 
+        auto& out = s.outstanding;
+        std::size_t keep = 0;
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            auto& t = out[i];
+            bool covered = seq_le(t.end, tcp.ack);
+            bool later_sacked = false;
+            for (std::uint8_t k = 0; k < tcp.sack_count; ++k) {
+                const SackBlock& b = tcp.sack[k];
+                if (seq_le(b.left, t.seq) && seq_le(t.end, b.right))
+                    covered = true;
+                else if (seq_le(t.end, b.left))
+                    later_sacked = true;
+            }
+            if (covered) {
+                acked(s, t, seg, seq_le(t.end, tcp.ack), sink);
+                continue;
+            }
+            if (later_sacked || (dup_ack && tcp.ack == t.seq))
+                t.peer_alive = true;
+            out[keep++] = t;
+        }
+        out.resize(keep);
+
         // Seen from the receiver: it SACKs data beyond a hole this capture
         // never saw pass. A black hole upstream is possible but cannot be
         // confirmed from here.
@@ -299,29 +322,6 @@ private:
                 break;
             }
         }
-
-        auto& out = s.outstanding;
-        std::size_t keep = 0;
-        for (std::size_t i = 0; i < out.size(); ++i) {
-            auto& t = out[i];
-            bool covered = seq_le(t.end, tcp.ack);
-            bool later_sacked = false;
-            for (std::uint8_t k = 0; k < tcp.sack_count; ++k) {
-                const SackBlock& b = tcp.sack[k];
-                if (seq_le(b.left, t.seq) && seq_le(t.end, b.right))
-                    covered = true;
-                else if (seq_le(t.end, b.left))
-                    later_sacked = true;
-            }
-            if (covered) {
-                acked(s, t, seg, seq_le(t.end, tcp.ack), sink);
-                continue;
-            }
-            if (later_sacked || (dup_ack && tcp.ack == t.seq))
-                t.peer_alive = true;
-            out[keep++] = t;
-        }
-        out.resize(keep);
     }
 
     // A tracked segment reached the peer; `in_order` when the cumulative ACK

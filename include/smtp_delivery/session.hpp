@@ -214,10 +214,13 @@ public:
     }
 
     // Who is who, learnt from the direction of commands and replies.
-    void set_endpoints(const IpAddress& client, const IpAddress& server)
+    void set_endpoints(const IpAddress& client, std::uint16_t client_port, const IpAddress& server,
+                       std::uint16_t server_port)
     {
         client_ = client;
         server_ = server;
+        client_port_ = client_port;
+        server_port_ = server_port;
     }
 
     // A black hole stopped the message body: report the transaction as
@@ -233,6 +236,8 @@ public:
         summary_.tls = tls_started_;
         summary_.client = client_;
         summary_.server = server_;
+        summary_.client_port = client_port_;
+        summary_.server_port = server_port_;
         summary_ready_ = true;
     }
 
@@ -249,7 +254,9 @@ public:
                 close_transaction(Outcome::stalled, 0, {});
             }
         } else {
-            close_transaction(recipients_outcome(), 0, {});
+            const RecipientResult* decider = nullptr;
+            const Outcome o = recipients_outcome(&decider);
+            close_transaction(o, decider ? decider->code : 0, decider ? decider->enhanced : EnhancedCode{});
         }
         in_data_ = false;
         pending_.clear();
@@ -307,7 +314,7 @@ private:
         } else if (verb == "RCPT" && txn_open_) {
             if (txn_.recipients.size() < kMaxRecipients) {
                 p.recipient = static_cast<std::int16_t>(txn_.recipients.size());
-                txn_.recipients.push_back({envelope_address(args), 0});
+                txn_.recipients.push_back({envelope_address(args), 0, {}});
             } else {
                 ++txn_.recipients_dropped;
             }
@@ -436,7 +443,10 @@ private:
             pieces[n++] = std::string_view(text_).substr(begin, end - begin);
         }
         const ReplyText text{pieces.data(), n};
-        current_.vendor = find_vendor(current_.code, current_.enhanced, text);
+        // Vendor readings and causes explain failures; success needs neither.
+        const unsigned failure_class = current_.code / 100u;
+        if (failure_class == 4 || failure_class == 5)
+            current_.vendor = find_vendor(current_.code, current_.enhanced, text);
         current_.cause = classify_cause(current_.code, current_.enhanced, text, current_.vendor);
         if (site_rules_) {
             current_.site = site_rules_->match(current_.code, current_.enhanced, text);
@@ -466,7 +476,9 @@ private:
             return;
         }
         if (verb == "RCPT" && p.recipient >= 0 && static_cast<std::size_t>(p.recipient) < txn_.recipients.size()) {
-            txn_.recipients[static_cast<std::size_t>(p.recipient)].code = r.code;
+            RecipientResult& rc = txn_.recipients[static_cast<std::size_t>(p.recipient)];
+            rc.code = r.code;
+            rc.enhanced = r.enhanced;
             return;
         }
         const bool decides = (verb == "MAIL" && failed) || (verb == "DATA" && failed) || verb == kEndOfData ||
@@ -476,7 +488,13 @@ private:
             return;
         Outcome o = Outcome::aborted;
         if (verb == "RSET" || verb == "QUIT") {
-            o = recipients_outcome();
+            // Given up before the end: the recipients' replies decide.
+            const RecipientResult* decider = nullptr;
+            o = recipients_outcome(&decider);
+            if (decider) {
+                close_transaction(o, decider->code, decider->enhanced);
+                return;
+            }
         } else if (klass == 2) {
             o = Outcome::accepted;
         } else if (klass == 4) {
@@ -489,18 +507,30 @@ private:
 
     // A transaction given up before its end: all recipients refused makes it
     // a rejection (or deferral), anything else an abort.
-    Outcome recipients_outcome() const noexcept
+    // `decider`, when given, receives the recipient reply behind a
+    // rejection or deferral.
+    Outcome recipients_outcome(const RecipientResult** decider = nullptr) const noexcept
     {
-        bool any_ok = false, any_4 = false, any_5 = false;
+        bool any_ok = false;
+        const RecipientResult* first4 = nullptr;
+        const RecipientResult* first5 = nullptr;
         for (const auto& rc : txn_.recipients) {
             any_ok |= rc.code / 100 == 2;
-            any_4 |= rc.code / 100 == 4;
-            any_5 |= rc.code / 100 == 5;
+            if (rc.code / 100 == 4 && !first4)
+                first4 = &rc;
+            if (rc.code / 100 == 5 && !first5)
+                first5 = &rc;
         }
-        if (!any_ok && any_5 && !any_4)
+        if (!any_ok && first5 && !first4) {
+            if (decider)
+                *decider = first5;
             return Outcome::rejected;
-        if (!any_ok && any_4)
+        }
+        if (!any_ok && first4) {
+            if (decider)
+                *decider = first4;
             return Outcome::deferred;
+        }
         return Outcome::aborted;
     }
 
@@ -514,6 +544,9 @@ private:
         txn_.tls = tls_started_;
         txn_.client = client_;
         txn_.server = server_;
+        txn_.client_port = client_port_;
+        txn_.server_port = server_port_;
+        txn_.after_stall = stall_reported_;
         summary_ = std::move(txn_);
         txn_ = TransactionSummary{};
         txn_open_ = false;
@@ -563,6 +596,7 @@ private:
     std::uint32_t transactions_ = 0;
     std::string ehlo_;
     IpAddress client_, server_;
+    std::uint16_t client_port_ = 0, server_port_ = 0;
     TransactionSummary txn_;
     TransactionSummary summary_;
 };

@@ -36,11 +36,14 @@ constexpr std::string_view outcome_label(Outcome o) noexcept
 struct RecipientResult {
     std::string address;
     std::uint16_t code = 0;  // 0 = no reply seen
+    EnhancedCode enhanced;
 };
 
 struct TransactionSummary {
     Outcome outcome = Outcome::none;
     IpAddress client, server;
+    std::uint16_t client_port = 0, server_port = 0;
+    bool after_stall = false;  // an earlier summary of this transaction said "stalled"
     std::string ehlo;
     bool tls = false;
     std::string mail_from;
