@@ -16,18 +16,24 @@ cd "$ROOT"
 log() { printf '\n=== %s\n' "$*"; }
 
 local_run() {
+  # Each step checked explicitly: `set -e` does not apply inside a function
+  # called as `local_run || status=1`.
   local build=${SD_BUILD_DIR:-$ROOT/build}
   log "build ($(tshark --version 2>/dev/null | head -1)) in $build"
-  cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j"$(nproc)"
+  cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || return 1
+  cmake --build "$build" -j"$(nproc)" || return 1
   log "C++ unit tests"
-  ctest --test-dir "$build" --output-on-failure -j"$(nproc)" | tail -n 3
+  ctest --test-dir "$build" --output-on-failure -j"$(nproc)" > "$build/ctest.log" 2>&1
+  local ctest_status=$?
+  tail -n 3 "$build/ctest.log"
+  [[ $ctest_status -eq 0 ]] || { cat "$build/ctest.log"; return 1; }
   log "tshark tests"
-  SD_BUILD_DIR="$build" /usr/bin/python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/pytest" ${SD_PYTEST_ARGS:-}
+  SD_BUILD_DIR="$build" /usr/bin/python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/pytest" ${SD_PYTEST_ARGS:-} \
+    || return 1
 }
 
 if [[ "${1:-}" == "--local" ]]; then
-  local_run
+  local_run || exit 1
   exit 0
 fi
 
