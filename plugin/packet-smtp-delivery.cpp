@@ -127,6 +127,31 @@ expert_field ei_stall = EI_INIT;
  * core reads the dialogue itself), and smtp.rsp, which marks server replies. */
 int proto_smtp = -1;
 int hf_smtp_rsp = -1;
+/* Fields whose use means someone reads our items: our protocol (any of its
+ * fields marks it) and the generic expert fields, whose items hang from ours. */
+std::array<int, 4> g_watched = {-1, -1, -1, -1};
+
+/* Whether this dissection builds our detail items; without them only the
+ * items that expert info hangs from are added (they are faked, cheaply, when
+ * nobody looks). */
+bool g_details = false;
+
+int lookup_field(const char* name);
+
+bool items_wanted(proto_tree* tree)
+{
+    if (proto_field_is_referenced(tree, proto_smtp_delivery))
+        return true;
+    /* Resolved on first use: some releases register the expert fields after
+     * plugin hand-off. */
+    if (g_watched[0] < 0)
+        g_watched = {proto_get_id_by_filter_name("_ws.expert"), lookup_field("_ws.expert.message"),
+                     lookup_field("_ws.expert.severity"), lookup_field("_ws.expert.group")};
+    for (int id : g_watched)
+        if (id >= 0 && proto_field_is_referenced(tree, id))
+            return true;
+    return false;
+}
 int proto_ip = -1;
 int proto_ipv6 = -1;
 int proto_tcp = -1;
@@ -298,9 +323,17 @@ void apply_prefs(void)
     g_analysis.set_pmtu_settings(s);
 }
 
+/* Nanoseconds since the epoch, kept within [0, 2^62): a capture can carry any
+ * 64-bit timestamp, and the core subtracts times freely. */
 std::int64_t to_ns(const nstime_t& t)
 {
-    return static_cast<std::int64_t>(t.secs) * 1000000000LL + t.nsecs;
+    constexpr std::int64_t kMaxSecs = (std::int64_t{1} << 62) / 1000000000LL;
+    const auto secs = static_cast<std::int64_t>(t.secs);
+    if (secs < 0)
+        return 0;
+    if (secs >= kMaxSecs)
+        return kMaxSecs * 1000000000LL;
+    return secs * 1000000000LL + t.nsecs;
 }
 
 nstime_t to_nstime(std::int64_t ns)
@@ -476,9 +509,9 @@ void add_line_problems(packet_info* pinfo, proto_item* item, std::uint16_t probl
 
 void show_line(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const LineRecord& line)
 {
-    char enh[16];
+    char enh[kEnhancedBufferSize];
     proto_item* li = proto_tree_add_item(tree, hf_line, tvb, 0, 0, ENC_NA);
-    if (!li) {
+    if (!li || !g_details) {
         add_line_problems(pinfo, li, line.problems);
         return;
     }
@@ -502,14 +535,14 @@ void show_line(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const LineRe
 
 void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const ReplyRecord& r)
 {
-    char enh[16];
+    char enh[kEnhancedBufferSize];
     const std::string_view enhanced = format_enhanced(r.enhanced, enh, sizeof enh);
     const ReplyClass klass = r.reply_class();
 
     proto_item* ri = proto_tree_add_item(tree, hf_reply, tvb, 0, 0, ENC_NA);
     /* Items only when someone looks (a visible tree or a referenced field);
      * the expert info below is raised either way. */
-    if (ri) {
+    if (ri && g_details) {
         proto_item_set_generated(ri);
         proto_tree* rt = proto_item_add_subtree(ri, ett_reply);
         if (r.code)
@@ -711,7 +744,7 @@ const char* address_string(packet_info* pinfo, const IpAddress& a)
 void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const TransactionSummary& t)
 {
     proto_item* ti = proto_tree_add_item(tree, hf_session, tvb, 0, 0, ENC_NA);
-    if (!ti)
+    if (!ti || !g_details)
         return;
     proto_item_set_generated(ti);
     proto_tree* tt = proto_item_add_subtree(ti, ett_session);
@@ -741,7 +774,7 @@ void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const
     if (t.final_code)
         proto_item_set_generated(proto_tree_add_uint(tt, hf_session_final_code, tvb, 0, 0, t.final_code));
     if (t.final_enhanced.present()) {
-        char enh[16];
+        char enh[kEnhancedBufferSize];
         format_enhanced(t.final_enhanced, enh, sizeof enh);
         proto_item_set_generated(proto_tree_add_string(tt, hf_session_final_enhanced, tvb, 0, 0, enh));
     }
@@ -752,7 +785,7 @@ void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const
 void summarise(packet_info* pinfo, proto_item* top, const FrameFindings& f)
 {
     const char* sep = ": ";
-    char enh[16];
+    char enh[kEnhancedBufferSize];
     for (const ReplyRecord& r : f.replies) {
         if (r.reply_class() != ReplyClass::transient && r.reply_class() != ReplyClass::permanent)
             continue;
@@ -793,8 +826,7 @@ int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, v
     /* Build items only for a visible tree or when one of our fields is
      * referenced (filter, column, -T fields); otherwise the tree exists just
      * for the fields we read, and items would be thrown away. */
-    if (tree && !proto_field_is_referenced(tree, proto_smtp_delivery))
-        tree = nullptr;
+    g_details = tree && items_wanted(tree);
     proto_item* top = proto_tree_add_item(tree, proto_smtp_delivery, tvb, 0, 0, ENC_NA);
     proto_tree* st = proto_item_add_subtree(top, ett_smtp_delivery);
     summarise(pinfo, top, *findings);

@@ -70,7 +70,7 @@ gint median_of(std::vector<gint> v)
 void count_reply(stats_tree* st, packet_info* pinfo, const ReplyRecord& r)
 {
     char code[8];
-    char enh[16];
+    char enh[kEnhancedBufferSize];
     const char* klass = reply_class_label(r.reply_class()).data();
     tick_stat_node(st, kReplies, 0, TRUE);
     const int class_node = tick_stat_node(st, klass, node_replies, TRUE);

@@ -462,6 +462,9 @@ private:
             for (std::uint8_t i = 0; i < x.frames_kept; ++i)
                 mark(s, x.resend_frames[i], x.first_frame, i + 1u, x.ip_len, sink);
         }
+        // This transmission carries the verdict even when it is past the
+        // resend frames kept per segment.
+        mark(s, seg.frame, t->first_frame, t->transmissions - 1u, t->ip_len, sink);
         PmtuFinding& f = sink(seg.frame);
         f.verdict_here = true;
         return true;

@@ -173,11 +173,14 @@ constexpr ReplyLine parse_reply_line(std::string_view line) noexcept
     return r;
 }
 
-// Formats an enhanced code as "c.s.d" into buf (at least 12 bytes); returns
-// the written view.
+// Room format_enhanced needs for any EnhancedCode: "255.65535.65535" + NUL.
+inline constexpr std::size_t kEnhancedBufferSize = 16;
+
+// Formats an enhanced code as "c.s.d" into buf (at least kEnhancedBufferSize
+// bytes, or nothing is written); returns the written view.
 inline std::string_view format_enhanced(const EnhancedCode& e, char* buf, std::size_t size) noexcept
 {
-    if (size < 12 || !e.present())
+    if (size < kEnhancedBufferSize || !e.present())
         return {};
     std::size_t n = 0;
     auto put_num = [&](unsigned v) {

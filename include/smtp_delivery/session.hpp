@@ -90,6 +90,9 @@ public:
     explicit SmtpSession(SessionLimits limits = {}, const SiteRules* site = nullptr)
         : limits_(limits), site_rules_(site)
     {
+        // A zero limit would leave nowhere to queue the command being answered.
+        if (limits_.max_pending_commands == 0)
+            limits_.max_pending_commands = 1;
     }
 
     // Bytes the client sent, in stream order: commands, DATA bodies and BDAT

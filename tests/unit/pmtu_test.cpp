@@ -399,3 +399,36 @@ TEST(Net, SequenceArithmeticWraps)
 }
 
 }  // namespace
+
+namespace {
+
+// Found by fuzzing: the verdict reached on a resend beyond the frames kept
+// per segment must still mark that frame.
+TEST(Pmtu, VerdictFrameMarkedAfterManyResends)
+{
+    Flow f;
+    f.data(1000, 1500);
+    f.data(2460, 600);
+    for (int i = 0; i < 9; ++i)
+        f.data(1000, 1500);
+    f.ack(1000, {{2460, 3020}});
+    const auto verdict = f.data(1000, 1500);
+    const PmtuFinding* v = f.finding(verdict);
+    ASSERT_NE(v, nullptr);
+    EXPECT_TRUE(v->verdict_here);
+    EXPECT_TRUE(v->blackhole);
+    EXPECT_EQ(v->verdict, PmtuVerdict::blackhole);
+    EXPECT_EQ(v->packet_size, 1500u);
+    EXPECT_EQ(v->retransmissions, 10u);
+}
+
+TEST(Session, ZeroPendingLimitIsClamped)
+{
+    SessionLimits limits;
+    limits.max_pending_commands = 0;
+    SmtpSession s(limits);
+    s.on_client_data("EHLO x\r\nNOOP\r\n", 1, 0);
+    EXPECT_EQ(s.pending(), 1u);
+}
+
+}  // namespace

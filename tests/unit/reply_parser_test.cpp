@@ -109,6 +109,9 @@ TEST(EnhancedCode, Formats)
     EXPECT_EQ(format_enhanced({4, 0, 0}, buf, sizeof buf), "4.0.0");
     EXPECT_EQ(format_enhanced({}, buf, sizeof buf), "");
     EXPECT_EQ(format_enhanced({5, 1, 1}, buf, 4), "");
+    // The widest code a value can hold fits the documented buffer exactly.
+    EXPECT_EQ(format_enhanced({255, 65535, 65535}, buf, sizeof buf), "255.65535.65535");
+    EXPECT_EQ(format_enhanced({5, 65535, 65535}, buf, 12), "");
 }
 
 }  // namespace
