@@ -12,6 +12,8 @@ PACKAGES=(
   # the namespace lab (test-captures/pmtu-lab.sh, tests/pytest/test_lab.py)
   iproute2 nftables ethtool swaks python3-aiosmtpd
   libio-socket-inet6-perl libnet-ssleay-perl
+  # fuzzing (tests/fuzz): libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev valgrind
   # the GUI test (tests/pytest/test_gui.py) and tests/gui/run-gui.sh
   wireshark-qt xvfb x11-utils xdotool imagemagick
 )

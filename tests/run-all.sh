@@ -50,6 +50,11 @@ for suite in $suites; do
       # The real Wireshark GUI under Xvfb, once, on the host.
       export SD_GUI=${SD_GUI:-1}
       local_run || status=1
+      # A short fuzzing round of the core, and of the plugin inside tshark
+      # under ASan/UBSan; the long runs are in tests/fuzz/README.md.
+      log "fuzzing (short round)"
+      bash "$ROOT/tests/fuzz/run.sh" --seconds "${SD_FUZZ_SECONDS:-10}" || status=1
+      bash "$ROOT/tests/fuzz/glue-fuzz.sh" --rounds "${SD_GLUE_ROUNDS:-20}" || status=1
       ;;
     trixie|sid)
       log "suite $suite"

@@ -8,6 +8,7 @@
 #include "smtp_delivery/pmtu.hpp"
 #include "smtp_delivery/session.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -128,6 +129,9 @@ public:
 
     const FrameFindings* find_frame(std::uint32_t number) const
     {
+        // Most frames have nothing: a bit per frame answers without touching the map.
+        if (number >= marked_.size() || !marked_[number])
+            return nullptr;
         const auto it = frames_.find(number);
         return it == frames_.end() ? nullptr : &it->second;
     }
@@ -136,6 +140,7 @@ public:
     {
         connections_.clear();
         frames_.clear();
+        std::vector<bool>().swap(marked_);
     }
 
     std::size_t connection_count() const noexcept { return connections_.size(); }
@@ -144,10 +149,18 @@ public:
 private:
     // Where the detector writes what it finds about a frame.
     struct Sink {
-        std::unordered_map<std::uint32_t, FrameFindings>* frames;
-        PmtuFinding& operator()(std::uint32_t frame) const { return (*frames)[frame].pmtu; }
+        Analysis* self;
+        PmtuFinding& operator()(std::uint32_t frame) const { return self->findings(frame).pmtu; }
     };
-    Sink sink() { return Sink{&frames_}; }
+    Sink sink() { return Sink{this}; }
+
+    FrameFindings& findings(std::uint32_t frame)
+    {
+        if (frame >= marked_.size())
+            marked_.resize(std::max<std::size_t>(frame + 1, marked_.size() * 2), false);
+        marked_[frame] = true;
+        return frames_[frame];
+    }
 
     SmtpSession& smtp(ConnectionRef ref)
     {
@@ -162,7 +175,7 @@ private:
     {
         SmtpSession* s = ref.conn->smtp.get();
         if (s && s->awaiting_message_reply()) {
-            frames_[frame].pmtu.stall = true;
+            findings(frame).pmtu.stall = true;
             s->stalled();
             collect_summary(*s, frame);
         }
@@ -172,7 +185,7 @@ private:
     {
         TransactionSummary t;
         if (s.take_summary(t))
-            frames_[frame].transactions.push_back(std::move(t));
+            findings(frame).transactions.push_back(std::move(t));
     }
 
     void record_reply_line(SmtpSession& s, std::string_view raw, std::uint32_t frame_number, std::int64_t t_ns)
@@ -180,7 +193,7 @@ private:
         LineRecord line;
         ReplyRecord reply;
         const bool complete = s.on_reply_line(raw, frame_number, t_ns, line, reply);
-        FrameFindings& f = frames_[frame_number];
+        FrameFindings& f = findings(frame_number);
         if (f.lines.size() < kMaxLinesPerFrame)
             f.lines.push_back(line);
         else
@@ -195,6 +208,7 @@ private:
     SiteRules site_rules_;
     std::unordered_map<FlowKey, Connection, FlowKeyHash> connections_;
     std::unordered_map<std::uint32_t, FrameFindings> frames_;
+    std::vector<bool> marked_;  // frames that have an entry in frames_
 };
 
 }  // namespace smtp_delivery

@@ -197,7 +197,7 @@ public:
         }
         // A line without a code cannot announce a continuation: it ends the
         // reply so one bad line never swallows the rest of the session.
-        if (line.continued && !(line.problems & kNoCode))
+        if (line.continued && !(line.problems & kNoCode) && line.code != 0)
             return false;
 
         finish(frame, t_ns, out);

@@ -31,6 +31,7 @@ import struct
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from pcapw import (ACK, PSH, SYN, PcapWriter, fold, ip4, mac, ones_sum, syn_options,  # noqa: E402

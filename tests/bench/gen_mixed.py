@@ -33,6 +33,7 @@ import struct
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from pcapw import (ACK, PSH, PcapWriter, icmp4_frame, icmp6_frame, ip4, ip6, mac,  # noqa: E402

@@ -3,11 +3,12 @@
 // Mode byte (first input byte):
 //   even: the rest is a token for parse_enhanced_code; a valid code must
 //         format back to the token in any buffer of at least the documented
-//         minimum size (12 bytes), and never write past a smaller one.
+//         minimum size (kEnhancedBufferSize), and never write past a
+//         smaller one.
 //   odd:  the rest is a raw EnhancedCode (klass, subject, detail as any
-//         values the struct can hold), formatted into a heap buffer of the
-//         documented minimum size (12 bytes), so ASan sees any overrun;
-//         the result is the whole text or, if it cannot fit, empty.
+//         values the struct can hold), formatted into a heap buffer of
+//         exactly the documented minimum size (kEnhancedBufferSize), so ASan
+//         sees any overrun; the whole text must come back.
 #include "fuzz_common.hpp"
 
 #include "smtp_delivery/reply_parser.hpp"
@@ -72,13 +73,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             return 0;
         SD_CHECK(e.present());
         SD_CHECK(e.subject <= 999 && e.detail <= 999);
-        // Every buffer size up to 16: the text comes back whole or not at
-        // all, never beyond the buffer (a heap block of exactly that size).
-        // 12 bytes, the documented minimum, must be enough for a parsed code.
-        for (std::size_t room = 0; room <= 16; ++room) {
+        // Every buffer size up to the documented minimum and a little more:
+        // the text comes back whole or not at all, never beyond the buffer
+        // (a heap block of exactly that size); from the minimum on, whole.
+        for (std::size_t room = 0; room <= kEnhancedBufferSize + 2; ++room) {
             auto buf = std::make_unique<char[]>(room ? room : 1);
             const std::string_view f = format_enhanced(e, buf.get(), room);
-            if (room >= 12)
+            if (room >= kEnhancedBufferSize)
                 SD_CHECK(f == token);
             else
                 SD_CHECK(f.empty() || (f == token && f.size() < room));
@@ -94,13 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         e.subject = static_cast<std::uint16_t>(data[1] | (data[2] << 8));
     if (size >= 5)
         e.detail = static_cast<std::uint16_t>(data[3] | (data[4] << 8));
-#ifdef SD_FUZZ_SKIP_KNOWN_BUGS
-    // Known bug (tests/fuzz/regressions/README.md, format_enhanced overrun):
-    // give the buffer the room the values need so other findings can surface.
-    const std::size_t room = 16;
-#else
-    const std::size_t room = 12;  // the documented minimum
-#endif
+    const std::size_t room = kEnhancedBufferSize;  // the documented minimum
     auto buf = std::make_unique<char[]>(room);
     const std::string_view f = format_enhanced(e, buf.get(), room);
     if (!e.present()) {
@@ -109,9 +104,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const std::string expect =
         std::to_string(e.klass) + "." + std::to_string(e.subject) + "." + std::to_string(e.detail);
-    if (f.empty())
-        SD_CHECK(expect.size() + 1 > room);  // refused: it would not fit
-    else
-        SD_CHECK(f == expect && f.size() < room);
+    SD_CHECK(f == expect && f.size() < room);
+    // One byte less than the minimum: nothing (or the whole text), never
+    // more than the buffer.
+    auto small = std::make_unique<char[]>(room - 1);
+    const std::string_view g = format_enhanced(e, small.get(), room - 1);
+    SD_CHECK(g.empty() || (g == expect && g.size() < room - 1));
     return 0;
 }

@@ -107,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     SD_CHECK(!((r.problems & kBadEnhanced) && r.enhanced.present()));
     SD_CHECK(!(r.problems & kBadEnhanced) || !r.enhanced_text.empty());
 
-    char buf[12];
+    char buf[kEnhancedBufferSize];
     const std::string_view formatted = format_enhanced(r.enhanced, buf, sizeof buf);
     if (r.enhanced.present()) {
         const unsigned k = r.enhanced.klass;

@@ -82,6 +82,24 @@ glue_check_loaded || exit 2
 shopt -s nullglob
 CAPTURES=("$ROOT"/test-captures/*.pcapng "$ROOT"/test-captures/*.pcap)
 ((${#CAPTURES[@]})) || { echo "glue-fuzz: no test captures" >&2; exit 2; }
+# editcap 4.0 refuses some captures tshark wrote ("can't be written as a
+# pcapng file", e.g. with a decryption-secrets block): mutate a copy that
+# tshark rewrote instead.
+for idx in "${!CAPTURES[@]}"; do
+  cap=${CAPTURES[idx]}
+  if ! editcap "$cap" "$GLUE_WORK/probe.pcapng" >/dev/null 2>&1; then
+    copy=$GLUE_WORK/$(basename "${cap%.*}").rewritten.pcapng
+    if tshark -n -r "$cap" -F pcapng -w "$copy" >/dev/null 2>&1 && editcap "$copy" "$GLUE_WORK/probe.pcapng" >/dev/null 2>&1; then
+      CAPTURES[idx]=$copy
+      echo "  $(basename "$cap"): editcap cannot rewrite it; mutating a tshark-rewritten copy"
+    else
+      echo "  $(basename "$cap"): editcap cannot rewrite it; skipped" >&2
+      unset 'CAPTURES[idx]'
+    fi
+  fi
+done
+rm -f "$GLUE_WORK/probe.pcapng"
+CAPTURES=("${CAPTURES[@]}")
 PROBS=(0.02 0.005 0.05 0.01 0.1 0.03 0.002)
 WAYS=("plain" "-V" "-2" "-2 -V" "-q -z expert")
 

@@ -11,6 +11,8 @@
 #   --parallel P       targets fuzzed at once (default 1)
 #   --skip-known-bugs  build with SD_FUZZ_SKIP_KNOWN_BUGS (regressions/README.md)
 #   --seed S           libFuzzer -seed (default: random)
+#   --targets "A B"    fuzz only these targets (regressions of all are replayed)
+#   --max-len N        libFuzzer -max_len (default 16384; smaller is faster)
 #
 # Everything goes under ${TMPDIR:-/tmp}: build dir sd-fuzz-build, seeds
 # sd-fuzz-corpus/<target>, new corpus entries sd-fuzz-work/<target>,
@@ -32,8 +34,10 @@ CORPUS=$TMP/sd-fuzz-corpus
 WORK=$TMP/sd-fuzz-work
 FINDINGS=$TMP/sd-fuzz-findings
 TARGETS=(fuzz_reply_line fuzz_enhanced_code fuzz_session fuzz_pmtu fuzz_net)
+ALL_TARGETS=("${TARGETS[@]}")
+MAX_LEN=16384
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while (($#)); do
   case "$1" in
     --seconds) SECONDS_PER_TARGET=$2; shift 2 ;;
@@ -44,6 +48,8 @@ while (($#)); do
     --corpus) CORPUS=$2; shift 2 ;;
     --findings) FINDINGS=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
+    --targets) read -r -a TARGETS <<<"$2"; shift 2 ;;
+    --max-len) MAX_LEN=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; usage ;;
   esac
@@ -82,7 +88,7 @@ log_has_finding() {
 # ---------------------------------------------------------------- regressions
 log "replay regression inputs"
 replayed=0
-for t in "${TARGETS[@]}"; do
+for t in "${ALL_TARGETS[@]}"; do
   dir=$HERE/regressions/$t
   [[ -d $dir ]] || continue
   for input in "$dir"/*; do
@@ -105,7 +111,7 @@ fuzz_one() {
   local t=$1
   local work=$WORK/$t
   mkdir -p "$work" "$CORPUS/$t"
-  local args=(-print_final_stats=1 -timeout=10 -rss_limit_mb=2048 -max_len=16384
+  local args=(-print_final_stats=1 -timeout=10 -rss_limit_mb=2048 -max_len="$MAX_LEN"
               -artifact_prefix="$FINDINGS/$t-" -close_fd_mask=1)
   args+=(-max_total_time="$SECONDS_PER_TARGET")
   [[ -n $RUNS ]] && args+=(-runs="$RUNS")
