@@ -107,11 +107,7 @@ public:
     // Bytes the client sent in `frame_number`.
     void add_client_data(ConnectionRef ref, std::string_view data, std::uint32_t frame_number, std::int64_t t_ns)
     {
-        SmtpSession& s = smtp(ref);
-        if (ref.forward)
-            s.set_endpoints(ref.key->a, ref.key->port_a, ref.key->b, ref.key->port_b);
-        else
-            s.set_endpoints(ref.key->b, ref.key->port_b, ref.key->a, ref.key->port_a);
+        SmtpSession& s = smtp(ref, /*sender_is_client=*/true);
         s.on_client_data(data, frame_number, t_ns);
     }
 
@@ -119,11 +115,7 @@ public:
     // parsed; a line cut by the end of the segment waits for its rest.
     void add_reply_data(ConnectionRef ref, std::string_view data, std::uint32_t frame_number, std::int64_t t_ns)
     {
-        SmtpSession& s = smtp(ref);
-        if (ref.forward)
-            s.set_endpoints(ref.key->b, ref.key->port_b, ref.key->a, ref.key->port_a);
-        else
-            s.set_endpoints(ref.key->a, ref.key->port_a, ref.key->b, ref.key->port_b);
+        SmtpSession& s = smtp(ref, /*sender_is_client=*/false);
         s.on_server_data(data, [&](std::string_view line) { record_reply_line(s, line, frame_number, t_ns); });
     }
 
@@ -162,10 +154,18 @@ private:
         return frames_[frame];
     }
 
-    SmtpSession& smtp(ConnectionRef ref)
+    // The connection's SMTP session; the sender of this segment tells which
+    // endpoint is the client.
+    SmtpSession& smtp(ConnectionRef ref, bool sender_is_client)
     {
         if (!ref.conn->smtp)
             ref.conn->smtp = std::make_unique<SmtpSession>(SessionLimits{}, &site_rules_);
+        const bool client_is_a = ref.forward == sender_is_client;
+        const FlowKey& k = *ref.key;
+        if (client_is_a)
+            ref.conn->smtp->set_endpoints(k.a, k.port_a, k.b, k.port_b);
+        else
+            ref.conn->smtp->set_endpoints(k.b, k.port_b, k.a, k.port_a);
         return *ref.conn->smtp;
     }
 

@@ -235,12 +235,7 @@ public:
         stall_reported_ = true;
         summary_ = txn_;
         summary_.outcome = Outcome::stalled;
-        summary_.ehlo = ehlo_;
-        summary_.tls = tls_started_;
-        summary_.client = client_;
-        summary_.server = server_;
-        summary_.client_port = client_port_;
-        summary_.server_port = server_port_;
+        stamp_session(summary_);
         summary_ready_ = true;
     }
 
@@ -537,18 +532,24 @@ private:
         return Outcome::aborted;
     }
 
+    // What the session, not the transaction, knows: who talks, EHLO, TLS.
+    void stamp_session(TransactionSummary& t) const
+    {
+        t.ehlo = ehlo_;
+        t.tls = tls_started_;
+        t.client = client_;
+        t.server = server_;
+        t.client_port = client_port_;
+        t.server_port = server_port_;
+    }
+
     void close_transaction(Outcome o, std::uint16_t code, const EnhancedCode& enh)
     {
         ++transactions_;
         txn_.outcome = o;
         txn_.final_code = code;
         txn_.final_enhanced = enh;
-        txn_.ehlo = ehlo_;
-        txn_.tls = tls_started_;
-        txn_.client = client_;
-        txn_.server = server_;
-        txn_.client_port = client_port_;
-        txn_.server_port = server_port_;
+        stamp_session(txn_);
         txn_.after_stall = stall_reported_;
         summary_ = std::move(txn_);
         txn_ = TransactionSummary{};

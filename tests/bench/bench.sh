@@ -31,7 +31,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 PACKETS=1000000
 RUNS=3
 MARKDOWN=""
-PLUGIN_SO=/work/main/build/plugins/4.0/epan/smtp_delivery.so
+PLUGIN_SO=$(ls "$BENCH_DIR"/../../build/plugins/*/epan/smtp_delivery.so 2>/dev/null | head -n 1)
 WORKDIR=/tmp/smtp-delivery-bench
 SEED=1
 LIMIT=3600

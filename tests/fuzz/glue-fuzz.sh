@@ -34,7 +34,7 @@ BATCH=1
 TIME_SHIFT=0
 KEEP=0
 FINDINGS=$TMP/sd-glue-findings
-BUILD=$TMP/sd-glue-build
+BUILD=$TMP/sd-glue-build-$(printf %s "$ROOT" | cksum | cut -d" " -f1)  # one per checkout
 RUN_TIMEOUT=${SD_GLUE_TIMEOUT:-300}
 
 usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }

@@ -15,7 +15,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 TMP=${TMPDIR:-/tmp}
 JOBS=$(nproc)
-BUILD=$TMP/sd-valgrind-build
+BUILD=$TMP/sd-valgrind-build-$(printf %s "$ROOT" | cksum | cut -d" " -f1)  # one per checkout
 OUT=$TMP/sd-valgrind
 CAPS=()
 while (($#)); do

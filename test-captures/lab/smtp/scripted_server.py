@@ -56,7 +56,7 @@ DEFAULTS = {
 
 # ------------------------------------------------------------------ vendor
 # Replies seen from real products and providers (texts from the field
-# material in /work/shared/seeds and reference/smtp-codes.md).
+# material in the shared seeds and reference/smtp-codes.md).
 VENDOR = [
     dict(addr="198.51.100.101", name="groupwise-420-tcp-write-error",
          banner="220 gwia.example.com [ESMTP Server] service ready;ESMTP Server",
