@@ -136,7 +136,6 @@ public:
     }
 
     std::size_t connection_count() const noexcept { return connections_.size(); }
-    std::size_t frame_count() const noexcept { return frames_.size(); }
 
 private:
     // Where the detector writes what it finds about a frame.

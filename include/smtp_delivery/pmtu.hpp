@@ -108,8 +108,6 @@ public:
     std::int64_t blackhole_first_t = 0;
     std::uint32_t ptb_count = 0;
     std::uint32_t ptb_mtu = 0;
-    std::uint32_t shrunk_seq = 0;        // a smaller resend of the black-holed data
-    std::uint32_t shrunk_end = 0;
     std::uint32_t shrunk_size = 0;
     bool shrunk = false;
     bool ok_reported = false;
@@ -216,7 +214,7 @@ public:
                 rcv.peer_mss = tcp.mss;  // what the other side may send to us
         }
         if (tcp.flags & kAck)
-            on_ack(rcv, snd, seg, sink);
+            on_ack(rcv, seg, sink);
         if (seg.payload == 0)
             return false;
         return on_data(snd, seg, sink);
@@ -243,7 +241,7 @@ public:
 
 private:
     template <typename Sink>
-    void on_ack(PmtuDirection& s, const PmtuDirection& /*acker*/, const Segment& seg, Sink& sink) const
+    void on_ack(PmtuDirection& s, const Segment& seg, Sink& sink) const
     {
         const TcpHeader& tcp = seg.tcp;
         s.peer_window_zero = tcp.window == 0 && !(tcp.flags & (kSyn | kFin | kRst));
@@ -393,7 +391,7 @@ private:
 
         if (!retransmission || !t) {
             if (retransmission && s.blackhole_first_frame && seq == s.blackhole_seq && size < s.smallest_lost)
-                note_shrink(s, seq, end, size);
+                note_shrink(s, size);
             if (!retransmission && s.outstanding.size() >= settings_.max_tracked && !s.limit_reported) {
                 s.limit_reported = true;  // said once per direction; the rest is not tracked
                 sink(seg.frame).tracking_limit = true;
@@ -423,7 +421,7 @@ private:
                     s.blackhole_first_t = t->first_t;
                     s.smallest_lost = t->ip_len;
                 }
-                note_shrink(s, seq, end, size);
+                note_shrink(s, size);
             }
             return false;
         }
@@ -483,13 +481,12 @@ private:
         fill_bounds(s, f);
     }
 
-    static void note_shrink(PmtuDirection& s, std::uint32_t seq, std::uint32_t end, std::uint32_t size)
+    // The black-holed data was resent in a smaller packet of `size` bytes.
+    static void note_shrink(PmtuDirection& s, std::uint32_t size)
     {
         if (s.shrunk && s.shrunk_size <= size)
             return;
         s.shrunk = true;
-        s.shrunk_seq = seq;
-        s.shrunk_end = end;
         s.shrunk_size = size;
     }
 

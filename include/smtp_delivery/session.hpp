@@ -200,7 +200,7 @@ public:
         if (line.continued && !(line.problems & kNoCode) && line.code != 0)
             return false;
 
-        finish(frame, t_ns, out);
+        finish(t_ns, out);
         return true;
     }
 
@@ -404,11 +404,10 @@ private:
         pending_.push_back(p);
     }
 
-    void finish(std::uint32_t frame, std::int64_t t_ns, ReplyRecord& out)
+    void finish(std::int64_t t_ns, ReplyRecord& out)
     {
         current_.line_count = static_cast<std::uint32_t>(lines_in_reply_);
         lines_in_reply_ = 0;
-        (void)frame;
 
         Pending answered;
         if (!pending_.empty()) {
