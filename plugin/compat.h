@@ -47,3 +47,12 @@ typedef gboolean sd_uat_bool_t;
 /* 4.4 made stats_tree_register() and friends return a pointer; callers here
  * ignore the result either way. Tap callbacks gained a flags argument in 4.0
  * already, so they need nothing here. */
+
+/* 4.6 renamed get_data_source_name() (the "Name (N bytes)" label of a data
+ * source) to get_data_source_description(); both return a string the caller
+ * frees with wmem_free(NULL, ...). */
+#if SD_WS_AT_LEAST(4, 6)
+#  define sd_data_source_label get_data_source_description
+#else
+#  define sd_data_source_label get_data_source_name
+#endif

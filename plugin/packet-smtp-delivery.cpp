@@ -1,9 +1,11 @@
 /* SMTP Delivery: a post-dissector that explains SMTP replies.
  *
- * It reads what Wireshark's SMTP dissector found (command lines, reply lines,
- * end of DATA) from the protocol tree, hands the bytes to the pure C++ core
- * in include/smtp_delivery/, and shows the findings as fields and expert
- * info. Findings are computed on the first pass and replayed afterwards.
+ * On the first pass it reads each TCP segment and ICMP error from the frame's
+ * bytes (Wireshark's layers tell which frames carry SMTP), hands them to the
+ * pure C++ core in include/smtp_delivery/, and keeps the findings per frame;
+ * every pass then shows them as fields and expert info. It asks Wireshark
+ * for no fields, so it never makes tshark build a tree it would not build
+ * anyway.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -22,6 +24,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -121,12 +124,17 @@ expert_field ei_pmtu_recovered = EI_INIT;
 expert_field ei_pmtu_inconclusive = EI_INIT;
 expert_field ei_stall = EI_INIT;
 
-/* Fields of other dissectors that the analysis reads: the bytes of each
- * SMTP protocol item (releases differ in how they split lines into fields,
- * and the SMTP dissector loses track of DATA after a refused command, so the
- * core reads the dialogue itself), and smtp.rsp, which marks server replies. */
+/* Protocols whose presence among a frame's layers the analysis checks. The
+ * bytes themselves are read from the frame: asking for other dissectors'
+ * fields would make tshark build a protocol tree for every packet, and the
+ * SMTP dissector's own view differs across releases (line splitting, and it
+ * loses track of DATA after a refused command), so the core reads the
+ * dialogue itself. */
 int proto_smtp = -1;
-int hf_smtp_rsp = -1;
+int proto_tls = -1;
+int proto_tcp = -1;
+int proto_icmp = -1;
+int proto_icmpv6 = -1;
 /* Fields whose use means someone reads our items: our protocol (any of its
  * fields marks it) and the generic expert fields, whose items hang from ours. */
 std::array<int, 4> g_watched = {-1, -1, -1, -1};
@@ -152,11 +160,6 @@ bool items_wanted(proto_tree* tree)
             return true;
     return false;
 }
-int proto_ip = -1;
-int proto_ipv6 = -1;
-int proto_tcp = -1;
-int proto_icmp = -1;
-int proto_icmpv6 = -1;
 
 const value_string reply_class_vals[] = {
     {2, "success"},
@@ -344,115 +347,171 @@ nstime_t to_nstime(std::int64_t ns)
     return t;
 }
 
-/* Bytes of a field as a view, or empty when they are not all captured. */
-std::string_view field_bytes(const field_info* fi)
-{
-    if (!fi || !fi->ds_tvb || fi->length <= 0 || fi->start < 0)
-        return {};
-    if (!tvb_bytes_exist(fi->ds_tvb, fi->start, fi->length))
-        return {};
-    const guint8* p = tvb_get_ptr(fi->ds_tvb, fi->start, fi->length);
-    return std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(fi->length));
-}
+/* What the protocol layers of this frame say: ICMP error, TCP, and whether
+ * Wireshark's SMTP dissector read the TCP payload itself (SMTP right above
+ * the innermost TCP) or data decrypted from TLS right above it. */
+struct Layers {
+    int icmp_family = 0;  // 4 or 6 when the frame is ICMP / ICMPv6
+    bool tcp = false;
+    bool tls_on_tcp = false;
+    bool smtp_on_tcp = false;
+    bool smtp_on_tls = false;
+};
 
-GPtrArray* fields_of(proto_tree* tree, int hf)
+Layers scan_layers(const packet_info* pinfo)
 {
-    return hf < 0 ? nullptr : proto_get_finfo_ptr_array(tree, hf);
-}
-
-/* Bytes from a field's start to the end of its data source. */
-Bytes bytes_from(const field_info* fi)
-{
-    if (!fi || !fi->ds_tvb || fi->start < 0)
-        return {};
-    const gint remaining = tvb_captured_length_remaining(fi->ds_tvb, fi->start);
-    if (remaining <= 0)
-        return {};
-    return Bytes{tvb_get_ptr(fi->ds_tvb, fi->start, remaining), static_cast<std::size_t>(remaining)};
-}
-
-const field_info* item_at(GPtrArray* arr, guint i)
-{
-    return static_cast<const field_info*>(g_ptr_array_index(arr, i));
-}
-
-/* The IP header that carries a TCP header: the nearest one before it in
- * the same data source (tunnels stack several). */
-const field_info* ip_item_for(const field_info* tcp, GPtrArray* ip4, GPtrArray* ip6)
-{
-    const field_info* best = nullptr;
-    const field_info* last = nullptr;
-    for (GPtrArray* arr : {ip4, ip6}) {
-        if (!arr)
-            continue;
-        for (guint i = 0; i < arr->len; ++i) {
-            const field_info* fi = item_at(arr, i);
-            last = fi;
-            if (fi->ds_tvb == tcp->ds_tvb && fi->start < tcp->start && (!best || fi->start > best->start))
-                best = fi;
+    Layers l;
+    if (!pinfo->layers)
+        return l;
+    int previous = -1;
+    for (wmem_list_frame_t* f = wmem_list_head(pinfo->layers); f; f = wmem_list_frame_next(f)) {
+        const int id = GPOINTER_TO_INT(wmem_list_frame_data(f));
+        if (id == proto_tcp) {
+            l.tcp = true;
+            l.tls_on_tcp = l.smtp_on_tcp = l.smtp_on_tls = false;
+        } else if (id == proto_tls && previous == proto_tcp) {
+            l.tls_on_tcp = true;
+        } else if (id == proto_smtp && previous == proto_tcp) {
+            l.smtp_on_tcp = true;
+        } else if (id == proto_smtp && previous == proto_tls && l.tls_on_tcp) {
+            l.smtp_on_tls = true;
+        } else if (id == proto_icmp && !l.icmp_family) {
+            l.icmp_family = 4;
+        } else if (id == proto_icmpv6 && !l.icmp_family) {
+            l.icmp_family = 6;
         }
+        previous = id;
     }
-    return best ? best : last;
+    return l;
 }
 
-/* A TCP segment as the core wants it, from the raw IP and TCP headers. */
-bool read_segment(packet_info* pinfo, const field_info* tcp_fi, const field_info* ip_fi, Segment& seg)
+/* The innermost IP header of the frame. The IP dissector took the network
+ * addresses from it: IPv4 points them into the frame (set_address_tvb), so
+ * the header is found without parsing any link layer or tunnel; IPv6 points
+ * them into a copy of its fixed header, which is then looked up in the frame.
+ * Empty when the header is not in this frame's bytes (reassembled, decrypted
+ * or exported data). */
+Bytes network_header(tvbuff_t* tvb, const packet_info* pinfo)
 {
-    if (!ip_fi || !parse_ip(bytes_from(ip_fi), seg.ip))
-        return false;
-    const Bytes tcp_bytes = bytes_from(tcp_fi);
-    if (!parse_tcp(tcp_bytes, seg.tcp))
-        return false;
-    std::uint32_t ip_headers = seg.ip.header_length;
-    if (ip_fi->ds_tvb == tcp_fi->ds_tvb && tcp_fi->start > ip_fi->start)
-        ip_headers = static_cast<std::uint32_t>(tcp_fi->start - ip_fi->start);  // with IPv6 extension headers
-    const std::uint32_t headers = ip_headers + seg.tcp.header_length;
-    if (ip_fi->ds_tvb == tcp_fi->ds_tvb)
-        seg.payload = seg.ip.packet_length > headers ? seg.ip.packet_length - headers : 0;
-    else  /* reassembled IP fragments */
-        seg.payload = tcp_bytes.size > seg.tcp.header_length
-                          ? static_cast<std::uint32_t>(tcp_bytes.size - seg.tcp.header_length)
-                          : 0;
-    seg.frame = pinfo->num;
-    seg.t_ns = to_ns(pinfo->abs_ts);
-    return true;
+    const address& src = pinfo->net_src;
+    const address& dst = pinfo->net_dst;
+    std::size_t src_offset;  // of the source address within the IP header
+    unsigned version;
+    if (src.type == AT_IPv4 && src.len == 4 && dst.type == AT_IPv4 && dst.len == 4) {
+        src_offset = 12;
+        version = 4;
+    } else if (src.type == AT_IPv6 && src.len == 16 && dst.type == AT_IPv6 && dst.len == 16) {
+        src_offset = 8;
+        version = 6;
+    } else {
+        return {};
+    }
+    const auto* s = static_cast<const std::uint8_t*>(src.data);
+    const auto* d = static_cast<const std::uint8_t*>(dst.data);
+    const guint length = tvb_captured_length(tvb);
+    if (!s || !d || length < src_offset + 2 * src.len)
+        return {};
+    const auto* base = tvb_get_ptr(tvb, 0, static_cast<gint>(length));
+    const std::size_t n = static_cast<std::size_t>(src.len);
+    std::size_t offset;
+    if (d == s + n && s >= base + src_offset && s + 2 * n <= base + length) {
+        offset = static_cast<std::size_t>(s - base) - src_offset;
+    } else {
+        /* Source and destination side by side, as in the header, the first
+         * place they occur with the right version in front. */
+        std::array<std::uint8_t, 32> pair;
+        std::memcpy(pair.data(), s, n);
+        std::memcpy(pair.data() + n, d, n);
+        offset = length;
+        for (std::size_t from = src_offset; from + 2 * n <= length;) {
+            const void* hit = memmem(base + from, length - from, pair.data(), 2 * n);
+            if (!hit)
+                break;
+            const auto at = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - base);
+            if (at >= src_offset && (base[at - src_offset] >> 4) == version) {
+                offset = at - src_offset;
+                break;
+            }
+            from = at + 1;
+        }
+        if (offset == length)
+            return {};
+    }
+    return Bytes{base + offset, length - offset};
 }
 
-/* First pass: feed the core with this frame's TCP, ICMP and SMTP data. */
-void analyse_frame(packet_info* pinfo, proto_tree* tree)
+/* The ICMP message of an ICMP error frame. The IP header found may be the
+ * outer one or, in releases that leave the quoted header's addresses in
+ * place, the quoted one, which follows the 8-byte ICMP header. */
+Bytes icmp_message(const Bytes& ip_bytes, const Bytes& frame, int family)
 {
-    for (const auto& [arr, family] : {std::pair<GPtrArray*, int>{fields_of(tree, proto_icmp), 4},
-                                      std::pair<GPtrArray*, int>{fields_of(tree, proto_icmpv6), 6}}) {
-        if (!arr)
+    IpHeader ip;
+    if (!parse_ip(ip_bytes, ip) || ip.src.family != family)
+        return {};
+    if (ip.protocol == (family == 4 ? 1 : 58) && !ip.fragment)
+        return ip_bytes.from(ip.header_length);
+    const std::size_t offset = static_cast<std::size_t>(ip_bytes.data - frame.data);
+    return offset >= 8 ? frame.from(offset - 8) : Bytes{};
+}
+
+/* The TLS dissector adds each record it decrypted in this frame as a data
+ * source of its own, in record order: with the session keys, the SMTP
+ * dialogue after STARTTLS (or on an SMTPS port) is read from there. */
+void read_decrypted(packet_info* pinfo, ConnectionRef conn, const Segment& seg)
+{
+    static constexpr std::string_view kDecrypted = "Decrypted TLS";
+    for (GSList* node = pinfo->data_src; node; node = node->next) {
+        const auto* source = static_cast<const struct data_source*>(node->data);
+        char* label = sd_data_source_label(source);
+        const bool decrypted = label && std::string_view(label).substr(0, kDecrypted.size()) == kDecrypted;
+        wmem_free(NULL, label);
+        if (!decrypted)
             continue;
+        tvbuff_t* plain = get_data_source_tvb(source);
+        const guint length = plain ? tvb_captured_length(plain) : 0;
+        if (length == 0)
+            continue;
+        const auto* bytes = reinterpret_cast<const char*>(tvb_get_ptr(plain, 0, static_cast<gint>(length)));
+        g_analysis.add_decrypted(conn, seg, std::string_view(bytes, length));
+    }
+}
+
+/* First pass: feed the core with this frame's TCP segment or ICMP error,
+ * read from the frame's bytes (no protocol tree needed). */
+void analyse_frame(tvbuff_t* tvb, packet_info* pinfo)
+{
+    const Layers layers = scan_layers(pinfo);
+    if (!layers.tcp)
+        return;  /* ICMP errors that matter quote TCP too */
+    const Bytes ip_bytes = network_header(tvb, pinfo);
+    if (!ip_bytes.data)
+        return;
+    if (layers.icmp_family) {
         /* An ICMP error: the TCP header inside is a quote, not a segment. */
+        const guint length = tvb_captured_length(tvb);
+        const Bytes frame{tvb_get_ptr(tvb, 0, static_cast<gint>(length)), length};
         PacketTooBig ptb;
-        if (parse_packet_too_big(bytes_from(item_at(arr, 0)), family, ptb))
+        if (parse_packet_too_big(icmp_message(ip_bytes, frame, layers.icmp_family), layers.icmp_family, ptb))
             g_analysis.on_packet_too_big(ptb, pinfo->num);
         return;
     }
-
-    GPtrArray* tcp = fields_of(tree, proto_tcp);
-    if (!tcp)
-        return;
-    const field_info* tcp_fi = item_at(tcp, tcp->len - 1);
     Segment seg;
-    if (!read_segment(pinfo, tcp_fi, ip_item_for(tcp_fi, fields_of(tree, proto_ip), fields_of(tree, proto_ipv6)),
-                      seg))
+    Bytes payload;
+    if (pinfo->ptype != PT_TCP || !read_tcp_segment(ip_bytes, seg, payload) ||
+        seg.tcp.src_port != pinfo->srcport || seg.tcp.dst_port != pinfo->destport)
         return;
-    GPtrArray* pdus = fields_of(tree, proto_smtp);
-    const bool detect = pref_pmtu_scope == PMTU_SCOPE_ALL_TCP || pdus != nullptr;
-    const ConnectionRef conn = g_analysis.on_tcp_segment(seg, detect);
-    if (!pdus)
-        return;
-    const bool from_server = fields_of(tree, hf_smtp_rsp) != nullptr;
-    for (guint i = 0; i < pdus->len; ++i) {
-        const std::string_view bytes = field_bytes(item_at(pdus, i));
-        if (from_server)
-            g_analysis.add_reply_data(conn, bytes, pinfo->num, seg.t_ns);
-        else
-            g_analysis.add_client_data(conn, bytes, pinfo->num, seg.t_ns);
-    }
+    seg.frame = pinfo->num;
+    seg.t_ns = to_ns(pinfo->abs_ts);
+    SmtpHint smtp;
+    smtp.present = layers.smtp_on_tcp || layers.smtp_on_tls;
+    smtp.over_tls = !layers.smtp_on_tcp && layers.smtp_on_tls;
+    if (smtp.present && (pinfo->match_uint == pinfo->srcport || pinfo->match_uint == pinfo->destport))
+        smtp.server_port = static_cast<std::uint16_t>(pinfo->match_uint);
+    const ConnectionRef conn =
+        g_analysis.on_tcp_segment(seg, pref_pmtu_scope == PMTU_SCOPE_ALL_TCP,
+                                  std::string_view(reinterpret_cast<const char*>(payload.data), payload.size), smtp);
+    if (layers.tls_on_tcp && conn.conn->session() && conn.conn->session()->tls_started())
+        read_decrypted(pinfo, conn, seg);
 }
 
 /* {client} / {server} in advice become the addresses of this reply's frame
@@ -811,8 +870,8 @@ void summarise(packet_info* pinfo, proto_item* top, const FrameFindings& f)
 
 int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
 {
-    if (!pinfo->fd->visited && tree)
-        analyse_frame(pinfo, tree);
+    if (!pinfo->fd->visited)
+        analyse_frame(tvb, pinfo);
 
     const FrameFindings* findings = g_analysis.find_frame(pinfo->num);
     if (!findings)
@@ -1065,17 +1124,11 @@ void proto_register_smtp_delivery(void)
 
 void proto_reg_handoff_smtp_delivery(void)
 {
+    /* Only protocol ids, to recognise layers; no fields are asked for, so
+     * the plugin never makes tshark build a protocol tree. */
     proto_smtp = proto_get_id_by_filter_name("smtp");
-    proto_ip = proto_get_id_by_filter_name("ip");
-    proto_ipv6 = proto_get_id_by_filter_name("ipv6");
+    proto_tls = proto_get_id_by_filter_name("tls");
     proto_tcp = proto_get_id_by_filter_name("tcp");
     proto_icmp = proto_get_id_by_filter_name("icmp");
     proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
-    hf_smtp_rsp = lookup_field("smtp.rsp");
-
-    GArray* wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-    for (int hf : {proto_smtp, hf_smtp_rsp, proto_ip, proto_ipv6, proto_tcp, proto_icmp, proto_icmpv6})
-        if (hf >= 0)
-            g_array_append_val(wanted, hf);
-    set_postdissector_wanted_hfids(smtp_delivery_handle, wanted);
 }

@@ -29,11 +29,57 @@ struct FrameFindings {
 inline constexpr std::size_t kMaxLinesPerFrame = 256;
 inline constexpr std::size_t kMaxRepliesPerFrame = 256;
 
+// Where the next new byte of one direction of a TCP stream starts, so that
+// retransmitted and overlapping bytes reach the SMTP session once.
+struct StreamCursor {
+    std::uint32_t next = 0;
+    bool valid = false;
+};
+
+// The SMTP side of a connection: the dialogue and where each direction's
+// byte stream has got to.
+struct SmtpFlow {
+    SmtpSession session;
+    std::array<StreamCursor, 2> cursor;
+    bool client_is_a = true;  // the client is the flow key's first endpoint
+
+    explicit SmtpFlow(const SiteRules* site) : session(SessionLimits{}, site) {}
+};
+
 struct Connection {
     std::array<PmtuDirection, 2> dir;
-    std::unique_ptr<SmtpSession> smtp;  // only for connections that carry SMTP
+    std::unique_ptr<SmtpFlow> smtp;  // only for connections that carry SMTP
     bool fin[2] = {false, false};
+    std::uint8_t opener = 0;  // who sent the SYN: 1 = key's first endpoint, 2 = second, 0 = not seen
+
+    SmtpSession* session() const noexcept { return smtp ? &smtp->session : nullptr; }
 };
+
+// What the dissection says about SMTP in this segment.
+struct SmtpHint {
+    bool present = false;          // Wireshark's SMTP dissector read this segment's data
+    bool over_tls = false;         // ... decrypted from TLS that started with the connection
+    std::uint16_t server_port = 0; // the port it was chosen for, when known (0 = unknown)
+};
+
+// A decrypted TLS record that is TLS's own business, not application data:
+// an alert (level 1 or 2, two bytes) or whole handshake messages (TLS 1.3
+// encrypts most of the handshake, and both versions the Finished message and
+// later tickets). Text never fits: it would need a control byte first and
+// 24-bit lengths that add up to the record exactly.
+inline bool is_tls_control_record(std::string_view d) noexcept
+{
+    const auto u8 = [&d](std::size_t i) { return static_cast<std::uint8_t>(d[i]); };
+    if (d.size() == 2)
+        return u8(0) == 1 || u8(0) == 2;
+    std::size_t off = 0;
+    while (off + 4 <= d.size()) {
+        if (u8(off) == 0 || u8(off) >= 0x20)
+            return false;
+        off += 4 + ((std::size_t{u8(off + 1)} << 16) | (std::size_t{u8(off + 2)} << 8) | u8(off + 3));
+    }
+    return off == d.size() && off > 0;
+}
 
 // A connection looked up for one segment, with the segment's direction.
 struct ConnectionRef {
@@ -55,11 +101,14 @@ public:
     // The site's own reply meanings; replies read after this use them.
     SiteRules& site_rules() { return site_rules_; }
 
-    // A TCP segment: feeds the path-MTU detector and returns its connection,
-    // to which the frame's SMTP bytes (if any) belong.
-    // `detect` = false skips the path-MTU detector for this segment (the
-    // user limited it to SMTP flows).
-    ConnectionRef on_tcp_segment(const Segment& seg, bool detect = true)
+    // A TCP segment: feeds the path-MTU detector and returns its connection.
+    // `detect` = false skips the path-MTU detector unless the connection
+    // carries SMTP (the user limited it to SMTP flows). `payload` holds the
+    // captured payload bytes; on a connection that carries SMTP (`smtp`
+    // says the dissection found SMTP here, once is enough) they go to the
+    // SMTP session in stream order, each byte once.
+    ConnectionRef on_tcp_segment(const Segment& seg, bool detect = true, std::string_view payload = {},
+                                 SmtpHint smtp = {})
     {
         ConnectionRef ref;
         const FlowKey key = make_flow_key(seg.ip.src, seg.tcp.src_port, seg.ip.dst, seg.tcp.dst_port, ref.forward);
@@ -72,13 +121,21 @@ public:
         }
         ref.conn = &it->second;
         ref.key = &it->first;
+        if ((seg.tcp.flags & kSyn) && !ref.conn->opener) {
+            const bool sender_opens = !(seg.tcp.flags & kAck);
+            ref.conn->opener = (ref.forward == sender_opens) ? 1 : 2;
+        }
+        if (smtp.present && !ref.conn->smtp)
+            start_smtp(ref, smtp, payload);
         const bool verdict =
             (detect || ref.conn->smtp) && detector_.on_segment(ref.sender(), ref.receiver(), seg, sink());
         if (verdict)
             tie_to_smtp(ref, seg.frame);
+        if (ref.conn->smtp)
+            read_stream(ref, seg, payload);
         const int d = ref.forward ? 0 : 1;
         if (seg.tcp.flags & (kFin | kRst)) {
-            if (SmtpSession* s = ref.conn->smtp.get()) {
+            if (SmtpSession* s = ref.conn->session()) {
                 s->end_of_connection();
                 collect_summary(*s, seg.frame);
             }
@@ -102,6 +159,21 @@ public:
         if (it == connections_.end())
             return;  // quotes a flow we never saw
         detector_.on_packet_too_big(it->second.dir[forward ? 0 : 1], ptb, frame, sink());
+    }
+
+    // Application data decrypted from a TLS record of this segment (STARTTLS
+    // after the handshake, or TLS from the start): SMTP in the segment's
+    // direction. Records that are TLS's own (alerts, handshake) are skipped.
+    void add_decrypted(ConnectionRef ref, const Segment& seg, std::string_view plaintext)
+    {
+        SmtpFlow* f = ref.conn ? ref.conn->smtp.get() : nullptr;
+        if (!f || !f->session.tls_started() || plaintext.empty() || is_tls_control_record(plaintext))
+            return;
+        SmtpSession& s = f->session;
+        if (ref.forward == f->client_is_a)
+            s.on_client_data(plaintext, seg.frame, seg.t_ns);
+        else
+            s.on_server_data(plaintext, [&](std::string_view line) { record_reply_line(s, line, seg.frame, seg.t_ns); });
     }
 
     // Bytes the client sent in `frame_number`.
@@ -158,21 +230,98 @@ private:
     SmtpSession& smtp(ConnectionRef ref, bool sender_is_client)
     {
         if (!ref.conn->smtp)
-            ref.conn->smtp = std::make_unique<SmtpSession>(SessionLimits{}, &site_rules_);
-        const bool client_is_a = ref.forward == sender_is_client;
+            ref.conn->smtp = std::make_unique<SmtpFlow>(&site_rules_);
+        set_client(ref, ref.forward == sender_is_client);
+        return ref.conn->smtp->session;
+    }
+
+    void set_client(ConnectionRef ref, bool client_is_a)
+    {
+        SmtpFlow& f = *ref.conn->smtp;
+        f.client_is_a = client_is_a;
         const FlowKey& k = *ref.key;
         if (client_is_a)
-            ref.conn->smtp->set_endpoints(k.a, k.port_a, k.b, k.port_b);
+            f.session.set_endpoints(k.a, k.port_a, k.b, k.port_b);
         else
-            ref.conn->smtp->set_endpoints(k.b, k.port_b, k.a, k.port_a);
-        return *ref.conn->smtp;
+            f.session.set_endpoints(k.b, k.port_b, k.a, k.port_a);
+    }
+
+    // The connection turns out to carry SMTP. Who the client is: the sender
+    // of the SYN; else the side away from the port the SMTP dissector was
+    // chosen for; else, from this first payload, replies start with a code.
+    void start_smtp(ConnectionRef ref, const SmtpHint& hint, std::string_view payload)
+    {
+        ref.conn->smtp = std::make_unique<SmtpFlow>(&site_rules_);
+        if (hint.over_tls)
+            ref.conn->smtp->session.tls_from_start();
+        const std::uint16_t server_port = hint.server_port;
+        const FlowKey& k = *ref.key;
+        bool client_is_a;
+        if (ref.conn->opener) {
+            client_is_a = ref.conn->opener == 1;
+        } else if (server_port && k.port_a != k.port_b && (server_port == k.port_a || server_port == k.port_b)) {
+            client_is_a = server_port == k.port_b;
+        } else {
+            // Under TLS from the start the client speaks first (ClientHello).
+            const bool sender_is_server = !hint.over_tls && payload.size() >= 3 && is_digit(payload[0]) && is_digit(payload[1]) &&
+                                          is_digit(payload[2]);
+            client_is_a = ref.forward != sender_is_server;
+        }
+        set_client(ref, client_is_a);
+    }
+
+    static bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+    // Hands the new bytes of a segment to the SMTP session, in stream order:
+    // bytes already delivered (retransmissions, overlaps) are skipped, and a
+    // hole (bytes never captured) makes the session drop a half-read line.
+    void read_stream(ConnectionRef ref, const Segment& seg, std::string_view captured)
+    {
+        SmtpFlow& f = *ref.conn->smtp;
+        StreamCursor& cur = f.cursor[ref.forward ? 0 : 1];
+        std::uint32_t seq = seg.tcp.seq + ((seg.tcp.flags & kSyn) ? 1u : 0u);
+        std::uint32_t length = seg.payload;
+        if (length == 0) {
+            if ((seg.tcp.flags & kSyn) && !cur.valid)
+                cur = StreamCursor{seq, true};
+            return;
+        }
+        bool hole = false;
+        if (cur.valid) {
+            const auto ahead = static_cast<std::int32_t>(seq - cur.next);
+            if (ahead < 0) {
+                const std::uint32_t old = static_cast<std::uint32_t>(-static_cast<std::int64_t>(ahead));
+                if (old >= length)
+                    return;  // nothing new
+                seq += old;
+                length -= old;
+                captured.remove_prefix(std::min<std::size_t>(old, captured.size()));
+            } else if (ahead > 0) {
+                hole = true;
+            }
+        }
+        cur = StreamCursor{seq + length, true};
+        if (captured.size() > length)
+            captured = captured.substr(0, length);
+        SmtpSession& s = f.session;
+        if (s.tls_started())
+            return;  // the rest of the connection is encrypted
+        const bool from_client = ref.forward == f.client_is_a;
+        if (hole)
+            s.on_gap(from_client);
+        if (from_client)
+            s.on_client_data(captured, seg.frame, seg.t_ns);
+        else
+            s.on_server_data(captured, [&](std::string_view line) { record_reply_line(s, line, seg.frame, seg.t_ns); });
+        if (captured.size() < length)
+            s.on_gap(from_client);  // the capture cut the segment short
     }
 
     // A black hole in the client's direction while it sends a message body
     // stalls the transaction.
     void tie_to_smtp(ConnectionRef ref, std::uint32_t frame)
     {
-        SmtpSession* s = ref.conn->smtp.get();
+        SmtpSession* s = ref.conn->session();
         if (s && s->awaiting_message_reply()) {
             findings(frame).pmtu.stall = true;
             s->stalled();

@@ -46,13 +46,46 @@ struct IpAddress {
 struct IpHeader {
     IpAddress src, dst;
     std::uint32_t packet_length = 0;  // whole IP packet as the header claims it
-    std::uint32_t header_length = 0;  // IPv4 header with options, or 40 for IPv6
-    std::uint8_t protocol = 0;        // next header for IPv6 (first one)
+    std::uint32_t header_length = 0;  // IPv4 header with options; IPv6 header with extension headers
+    std::uint8_t protocol = 0;        // transport protocol (IPv6: after the extension headers)
     bool dont_fragment = false;       // IPv4 DF, always true for IPv6 (routers never fragment)
     bool fragment = false;            // a fragment (offset or MF set)
 };
 
-// Parses an IPv4 or IPv6 fixed header; returns false when it is not one.
+// Walks the IPv6 extension headers after the fixed header (at most 8, as far
+// as the bytes go): `out.protocol` becomes the transport protocol and
+// `out.header_length` the offset of the transport header. A chain cut short
+// leaves an extension-header number in `out.protocol`, which no caller reads
+// as a transport.
+inline void skip_ipv6_extensions(Bytes b, std::uint8_t next, IpHeader& out) noexcept
+{
+    std::size_t off = 40;
+    for (int i = 0; i < 8; ++i) {
+        std::size_t len = 0;
+        if (next == 0 || next == 43 || next == 60) {  // hop-by-hop, routing, destination options
+            if (!b.has(off, 2))
+                break;
+            len = (std::size_t{b.u8(off + 1)} + 1) * 8;
+        } else if (next == 44) {  // fragment: offset or more-fragments set
+            if (!b.has(off, 8))
+                break;
+            out.fragment = out.fragment || (b.u16(off + 2) & 0xfff9u) != 0;
+            len = 8;
+        } else if (next == 51) {  // authentication header
+            if (!b.has(off, 2))
+                break;
+            len = (std::size_t{b.u8(off + 1)} + 2) * 4;
+        } else {
+            break;
+        }
+        next = b.u8(off);
+        off += len;
+    }
+    out.protocol = next;
+    out.header_length = static_cast<std::uint32_t>(off);
+}
+
+// Parses an IPv4 or IPv6 header; returns false when it is not one.
 inline bool parse_ip(Bytes b, IpHeader& out) noexcept
 {
     if (!b.has(0, 1))
@@ -83,10 +116,10 @@ inline bool parse_ip(Bytes b, IpHeader& out) noexcept
         out.header_length = 40;
         out.packet_length = 40u + b.u16(4);
         out.dont_fragment = true;
-        out.protocol = b.u8(6);
         out.src.family = out.dst.family = 6;
         std::memcpy(out.src.bytes.data(), b.data + 8, 16);
         std::memcpy(out.dst.bytes.data(), b.data + 24, 16);
+        skip_ipv6_extensions(b, b.u8(6), out);
         return true;
     }
     return false;

@@ -83,6 +83,28 @@ struct Segment {
     std::int64_t t_ns = 0;
 };
 
+// Reads a TCP segment from the bytes of the IP packet carrying it (as far as
+// they were captured). `payload` gets the TCP payload bytes that were
+// captured, never more than the IP header announces (no link-layer padding).
+// False for anything else: not TCP, an IP fragment, headers cut short.
+inline bool read_tcp_segment(Bytes packet, Segment& seg, Bytes& payload) noexcept
+{
+    if (!parse_ip(packet, seg.ip) || seg.ip.protocol != 6 || seg.ip.fragment)
+        return false;
+    // IPv4 total length 0: captured before segmentation offload filled it in.
+    if (seg.ip.src.family == 4 && seg.ip.packet_length == 0)
+        seg.ip.packet_length = static_cast<std::uint32_t>(std::min<std::size_t>(packet.size, 0xffffffu));
+    const Bytes tcp = packet.from(seg.ip.header_length);
+    if (!parse_tcp(tcp, seg.tcp))
+        return false;
+    const std::uint32_t headers = seg.ip.header_length + seg.tcp.header_length;
+    seg.payload = seg.ip.packet_length > headers ? seg.ip.packet_length - headers : 0;
+    payload = tcp.from(seg.tcp.header_length);
+    if (payload.size > seg.payload)
+        payload.size = seg.payload;
+    return true;
+}
+
 // Per-direction state of one TCP connection ("sender" = this direction).
 class PmtuDirection {
 public:

@@ -159,6 +159,21 @@ public:
         }
     }
 
+    // TLS from the first byte (SMTPS): only decrypted data reaches the session.
+    void tls_from_start() noexcept { tls_started_ = true; }
+
+    // Bytes of one side were never captured: a line cut by the hole cannot
+    // be read, so its start is dropped.
+    void on_gap(bool client_side) noexcept
+    {
+        if (client_side) {
+            partial_.clear();
+            skipping_long_line_ = false;
+        } else {
+            reply_partial_.clear();
+        }
+    }
+
     // One reply line. Returns true and fills `out` when the line completes a
     // reply; `line_out` always describes the line.
     bool on_reply_line(std::string_view raw, std::uint32_t frame, std::int64_t t_ns, LineRecord& line_out,
