@@ -417,22 +417,33 @@ Bytes network_header(tvbuff_t* tvb, const packet_info* pinfo)
     if (d == s + n && s >= base + src_offset && s + 2 * n <= base + length) {
         offset = static_cast<std::size_t>(s - base) - src_offset;
     } else {
-        /* Source and destination side by side, as in the header, the first
-         * place they occur with the right version in front. */
+        /* Source and destination side by side, as in the header, with the
+         * right version in front: first where the last frame had them (the
+         * link layer rarely changes within a capture), else the first place
+         * they occur. */
         std::array<std::uint8_t, 32> pair;
         std::memcpy(pair.data(), s, n);
         std::memcpy(pair.data() + n, d, n);
+        const auto header_at = [&](std::size_t at) {
+            return at + src_offset + 2 * n <= length && (base[at] >> 4) == version &&
+                   std::memcmp(base + at + src_offset, pair.data(), 2 * n) == 0;
+        };
+        static std::size_t last_offset = 14;
         offset = length;
-        for (std::size_t from = src_offset; from + 2 * n <= length;) {
-            const void* hit = memmem(base + from, length - from, pair.data(), 2 * n);
-            if (!hit)
-                break;
-            const auto at = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - base);
-            if (at >= src_offset && (base[at - src_offset] >> 4) == version) {
-                offset = at - src_offset;
-                break;
+        if (header_at(last_offset)) {
+            offset = last_offset;
+        } else {
+            for (std::size_t from = src_offset; from + 2 * n <= length;) {
+                const void* hit = memmem(base + from, length - from, pair.data(), 2 * n);
+                if (!hit)
+                    break;
+                const auto at = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - base);
+                if (header_at(at - src_offset)) {
+                    offset = last_offset = at - src_offset;
+                    break;
+                }
+                from = at + 1;
             }
-            from = at + 1;
         }
         if (offset == length)
             return {};

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace smtp_delivery {
@@ -87,17 +88,27 @@ inline const EnhancedCodeRow* find_enhanced_code(const EnhancedCode& e) noexcept
     return nullptr;
 }
 
-// Text of a reply, possibly spread over several lines; every piece is
-// searched, so a vendor wording split across lines by the server still counts
-// when it stays within one line.
+// Appends `s` lower-cased (ASCII), the form ReplyText searches.
+inline void append_lower(std::string& out, std::string_view s)
+{
+    const std::size_t at = out.size();
+    out.append(s);
+    for (std::size_t i = at; i < out.size(); ++i)
+        out[i] = detail::ascii_lower(out[i]);
+}
+
+// Text of a reply, possibly spread over several lines, already lower-cased
+// (append_lower) so that the hundreds of look-ups per failure are plain
+// substring searches. Every piece is searched, so a vendor wording split
+// across lines by the server still counts when it stays within one line.
 struct ReplyText {
-    const std::string_view* pieces = nullptr;
+    const std::string_view* pieces = nullptr;  // lower-case
     std::size_t count = 0;
 
     bool contains(std::string_view lower_needle) const noexcept
     {
         for (std::size_t i = 0; i < count; ++i)
-            if (contains_nocase(pieces[i], lower_needle))
+            if (pieces[i].find(lower_needle) != std::string_view::npos)
                 return true;
         return lower_needle.empty();
     }

@@ -198,20 +198,20 @@ inline FlowKey make_flow_key(const IpAddress& src, std::uint16_t sport, const Ip
 }
 
 struct FlowKeyHash {
+    // Word-wise multiply-xorshift mixing: every packet hashes its key, so
+    // this stays a handful of instructions. IPv4 addresses keep the unused
+    // bytes zero, so both families hash the same way.
     std::size_t operator()(const FlowKey& k) const noexcept
     {
-        std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
-        auto mix = [&h](const std::uint8_t* p, std::size_t n) {
-            for (std::size_t i = 0; i < n; ++i) {
-                h ^= p[i];
-                h *= 1099511628211ULL;
-            }
-        };
-        mix(k.a.bytes.data(), k.a.family == 4 ? 4 : 16);
-        mix(k.b.bytes.data(), k.b.family == 4 ? 4 : 16);
-        const std::uint8_t ports[4] = {static_cast<std::uint8_t>(k.port_a >> 8), static_cast<std::uint8_t>(k.port_a),
-                                       static_cast<std::uint8_t>(k.port_b >> 8), static_cast<std::uint8_t>(k.port_b)};
-        mix(ports, 4);
+        std::uint64_t w[4];
+        std::memcpy(&w[0], k.a.bytes.data(), 16);
+        std::memcpy(&w[2], k.b.bytes.data(), 16);
+        std::uint64_t h = (std::uint64_t{k.port_a} << 16 | k.port_b) ^ 0x9e3779b97f4a7c15ULL;
+        for (const std::uint64_t x : w) {
+            h ^= x;
+            h *= 0xff51afd7ed558ccdULL;
+            h ^= h >> 32;
+        }
         return static_cast<std::size_t>(h);
     }
 };

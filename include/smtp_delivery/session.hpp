@@ -205,7 +205,7 @@ public:
             if (text_.size() < limits_.max_reply_text) {
                 const std::size_t room = limits_.max_reply_text - text_.size();
                 text_starts_.push_back(static_cast<std::uint32_t>(text_.size()));
-                text_.append(line.text.substr(0, room));
+                append_lower(text_, line.text.substr(0, room));
             }
         } else {
             current_.lines_truncated = true;
@@ -594,7 +594,7 @@ private:
     const SiteRules* site_rules_ = nullptr;
     std::deque<Pending> pending_;
     ReplyRecord current_;
-    std::string text_;
+    std::string text_;  // the reply's text, lower-cased, for the cause and vendor look-ups
     std::vector<std::uint32_t> text_starts_;
     std::size_t lines_in_reply_ = 0;
     std::uint32_t replies_ = 0;

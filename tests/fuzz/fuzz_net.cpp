@@ -1,5 +1,5 @@
-// Fuzzes the raw-header parsers: parse_ip, parse_tcp (options included) and
-// parse_packet_too_big, on the input as captured bytes. The input is copied
+// Fuzzes the raw-header parsers: parse_ip (IPv6 extension headers included),
+// parse_tcp (options included), read_tcp_segment and parse_packet_too_big, on the input as captured bytes. The input is copied
 // into a heap block of exactly its size so ASan sees any over-read.
 //
 // Mode byte (first input byte): bit 0 selects the ICMP family tried first;
@@ -10,7 +10,9 @@
 #include "fuzz_common.hpp"
 
 #include "smtp_delivery/net.hpp"
+#include "smtp_delivery/pmtu.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -37,8 +39,22 @@ void check_ip(Bytes b)
             SD_CHECK(ip.src.bytes[i] == 0 && ip.dst.bytes[i] == 0);
     } else {
         SD_CHECK(b.size >= 40);
-        SD_CHECK(ip.header_length == 40 && ip.dont_fragment && !ip.fragment);
+        SD_CHECK(ip.header_length >= 40 && ip.dont_fragment);
         SD_CHECK(ip.packet_length == 40u + b.u16(4));
+        const std::uint8_t first = b.u8(6);
+        const bool extension = first == 0 || first == 43 || first == 44 || first == 51 || first == 60;
+        if (!extension)
+            SD_CHECK(ip.header_length == 40 && !ip.fragment && ip.protocol == first);
+    }
+    // The whole segment as the glue reads it: payload inside the bytes and
+    // never more than the IP header announces.
+    Segment seg;
+    Bytes payload;
+    if (read_tcp_segment(b, seg, payload)) {
+        SD_CHECK(seg.ip.protocol == 6 && !seg.ip.fragment);
+        SD_CHECK(payload.size <= seg.payload);
+        SD_CHECK(!payload.size || (payload.data >= b.data && payload.data + payload.size <= b.data + b.size));
+        SD_CHECK(seg.ip.header_length + seg.tcp.header_length + seg.payload <= std::max<std::uint32_t>(seg.ip.packet_length, seg.ip.header_length + seg.tcp.header_length));
     }
     // The TCP header behind it, as the glue reads it.
     TcpHeader tcp;

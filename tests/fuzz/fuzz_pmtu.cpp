@@ -2,7 +2,10 @@
 // on_packet_too_big (and PmtuDetector directly), with synthetic events on
 // three flows (two IPv4, one IPv6): TCP segments with fuzzed seq/ack/flags/
 // sizes/SACK/MSS/DF, ICMP too-big messages, and a little SMTP so stalls are
-// tied to sessions.
+// tied to sessions. SMTP bytes arrive three ways: straight to the session,
+// as segment payload through the stream reader (new data, resends, overlaps,
+// holes, raw sequence numbers; hints on who the server is, TLS from the
+// start), and as decrypted TLS records.
 //
 // Sequence numbers follow each direction's own counter most of the time
 // (new data, retransmissions, ACKs of the peer's data) so the detector's
@@ -37,6 +40,8 @@ struct Event {
     Segment seg;
     PacketTooBig ptb;
     std::string bytes;
+    enum Path : std::uint8_t { direct, stream, decrypted } path = direct;
+    SmtpHint hint;
 };
 
 struct Endpoint {
@@ -98,6 +103,8 @@ std::vector<Event> read_events(FuzzedDataProvider& in, const PmtuSettings& setti
     const auto flows = make_flows();
     // Per flow and direction: next sequence number to send.
     std::array<std::array<std::uint32_t, 2>, kFlows> nxt{};
+    // Per flow and direction: next byte of the SMTP stream (stream path).
+    std::array<std::array<std::uint32_t, 2>, kFlows> stream{};
     for (int i = 0; i < kFlows; ++i)
         for (int d = 0; d < 2; ++d)
             nxt[i][d] = in.ConsumeBool() ? in.ConsumeIntegral<std::uint32_t>() : 1000u * (i + 1) + 1u + d * 500000u;
@@ -201,6 +208,23 @@ std::vector<Event> read_events(FuzzedDataProvider& in, const PmtuSettings& setti
                 e.bytes = e.kind == Event::client_data ? in.PickValueInArray(kClientLines) : in.PickValueInArray(kServerLines);
             else
                 e.bytes = in.ConsumeRandomLengthString(64);
+            e.path = static_cast<Event::Path>(in.ConsumeIntegralInRange<int>(0, 2));
+            if (e.path == Event::stream) {
+                const int dir = e.kind == Event::client_data ? 0 : 1;
+                const auto len = static_cast<std::uint32_t>(e.bytes.size());
+                std::uint32_t& n = stream[e.flow][dir];
+                switch (in.ConsumeIntegralInRange<int>(0, 5)) {
+                case 0: case 1: case 2: e.seg.tcp.seq = n; n += len; break;                     // new
+                case 3: e.seg.tcp.seq = n - in.ConsumeIntegralInRange<std::uint32_t>(0, 80); break;  // resend, overlap
+                case 4: e.seg.tcp.seq = n + in.ConsumeIntegralInRange<std::uint32_t>(1, 80); n = e.seg.tcp.seq + len; break;  // hole
+                default: e.seg.tcp.seq = in.ConsumeIntegral<std::uint32_t>(); break;
+                }
+                e.seg.tcp.flags = static_cast<std::uint16_t>(kAck | (in.ConsumeProbability<float>() < 0.05f ? kSyn : 0));
+                e.hint.present = in.ConsumeProbability<float>() < 0.9f;
+                e.hint.over_tls = in.ConsumeProbability<float>() < 0.1f;
+                static constexpr std::uint16_t kPorts[] = {0, 25, 465, 40000, 40001};
+                e.hint.server_port = in.PickValueInArray(kPorts);
+            }
             break;
         }
         }
@@ -237,8 +261,21 @@ std::map<std::uint32_t, PmtuFinding> run(const std::vector<Event>& events, const
             s.tcp.dst_port = flows[e.flow][1 - dir].port;
             s.frame = e.seg.frame;
             s.t_ns = e.seg.t_ns;
+            if (e.path == Event::stream) {
+                s.tcp.seq = e.seg.tcp.seq;
+                s.tcp.flags = e.seg.tcp.flags;
+                s.payload = static_cast<std::uint32_t>(e.bytes.size());
+                s.ip.packet_length = (s.ip.src.family == 6 ? 40u : 20u) + 20u + s.payload;
+                const ConnectionRef ref = a.on_tcp_segment(s, true, e.bytes, e.hint);
+                SD_CHECK(ref.conn != nullptr);
+                if (e.hint.present)
+                    SD_CHECK(ref.conn->session() != nullptr);
+                break;
+            }
             const ConnectionRef ref = a.on_tcp_segment(s);  // no flags, no payload: ignored by the detector
-            if (dir == 0)
+            if (e.path == Event::decrypted)
+                a.add_decrypted(ref, s, e.bytes);
+            else if (dir == 0)
                 a.add_client_data(ref, e.bytes, s.frame, s.t_ns);
             else
                 a.add_reply_data(ref, e.bytes, s.frame, s.t_ns);

@@ -124,12 +124,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     // Knowledge look-ups with the whole text as one piece ...
-    const std::string_view one[1] = {r.text};
+    std::string lower;
+    append_lower(lower, r.text);  // as the session keeps reply text
+    const std::string_view one[1] = {lower};
     check_knowledge(r.code, r.enhanced, ReplyText{one, 1});
 
     // ... and split at '\r' into several pieces (as lines of one reply).
     std::vector<std::string_view> pieces;
-    std::string_view rest = r.text;
+    std::string_view rest = lower;
     while (pieces.size() < 64) {
         const std::size_t cr = rest.find('\r');
         pieces.push_back(rest.substr(0, cr));

@@ -12,11 +12,20 @@ namespace {
 
 ReplyText one_piece(const std::string_view& s) { return ReplyText{&s, 1}; }
 
+// The text of a reply line as the session keeps it: lower-cased.
+std::string lowered(std::string_view s)
+{
+    std::string out;
+    append_lower(out, s);
+    return out;
+}
+
 // Reads a whole reply line the way the session does and returns its cause.
 Cause cause_of(const char* line)
 {
     const ReplyLine r = parse_reply_line(line);
-    const std::string_view text = r.text;
+    const std::string lower = lowered(r.text);
+    const std::string_view text = lower;
     const ReplyText t = one_piece(text);
     const VendorRow* v = find_vendor(r.code, r.enhanced, t);
     return classify_cause(r.code, r.enhanced, t, v);
@@ -25,7 +34,8 @@ Cause cause_of(const char* line)
 const VendorRow* vendor_of(const char* line)
 {
     const ReplyLine r = parse_reply_line(line);
-    const std::string_view text = r.text;
+    const std::string lower = lowered(r.text);
+    const std::string_view text = lower;
     return find_vendor(r.code, r.enhanced, one_piece(text));
 }
 
