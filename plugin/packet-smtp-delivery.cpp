@@ -603,6 +603,27 @@ void show_line(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const LineRe
     add_line_problems(pinfo, li, line.problems);
 }
 
+/* Whether one of our items is worth preparing (strings copied, text looked
+ * up or formatted): the tree is shown, or a filter, column or -e uses the
+ * field. Otherwise Wireshark fakes the item and the work is thrown away. */
+bool want(proto_tree* tree, int hf)
+{
+    return tree && proto_field_is_referenced(tree, hf);
+}
+
+/* Item labels are read only in a shown tree (-V, -O, the GUI's details). */
+bool shown(proto_tree* tree)
+{
+    return tree && PTREE_DATA(tree)->visible;
+}
+
+const char* failure_text(const ReplyRecord& r, const char* enh, bool has_enh, char* buf, std::size_t size)
+{
+    g_snprintf(buf, static_cast<gulong>(size), "%u%s%s%s%s", r.code, has_enh ? " " : "", has_enh ? enh : "",
+               r.cause != Cause::none ? ": " : "", r.cause != Cause::none ? cause_label(r.cause).data() : "");
+    return buf;
+}
+
 void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const ReplyRecord& r)
 {
     char enh[kEnhancedBufferSize];
@@ -615,59 +636,68 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
     if (ri && g_details) {
         proto_item_set_generated(ri);
         proto_tree* rt = proto_item_add_subtree(ri, ett_reply);
-        if (r.code)
-            proto_item_append_text(ri, ": %u", r.code);
-        if (!enhanced.empty())
-            proto_item_append_text(ri, " %s", enh);
-        proto_item_append_text(ri, " (%s", reply_class_label(klass).data());
-        if (r.cause != Cause::none)
-            proto_item_append_text(ri, ", %s", cause_label(r.cause).data());
-        proto_item_append_text(ri, ")");
-        if (r.command.size)
-            proto_item_append_text(ri, " to %s", cstr(pinfo, r.command.view()));
+        if (shown(tree)) {
+            if (r.code)
+                proto_item_append_text(ri, ": %u", r.code);
+            if (!enhanced.empty())
+                proto_item_append_text(ri, " %s", enh);
+            proto_item_append_text(ri, " (%s", reply_class_label(klass).data());
+            if (r.cause != Cause::none)
+                proto_item_append_text(ri, ", %s", cause_label(r.cause).data());
+            proto_item_append_text(ri, ")");
+            if (r.command.size)
+                proto_item_append_text(ri, " to %s", cstr(pinfo, r.command.view()));
+        }
 
         if (r.code) {
-            proto_item* ci = proto_tree_add_uint(rt, hf_reply_code, tvb, 0, 0, r.code);
-            proto_item_set_generated(ci);
+            proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_code, tvb, 0, 0, r.code));
             if (klass != ReplyClass::unknown)
                 proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_class, tvb, 0, 0, static_cast<guint32>(klass)));
-            std::string_view meaning;
-            if (const BasicCodeRow* row = find_basic_code(r.code))
-                meaning = row->meaning;
-            else
-                meaning = class_meaning(r.code / 100);
-            if (!meaning.empty())
-                proto_item_set_generated(proto_tree_add_string(rt, hf_reply_meaning, tvb, 0, 0, cstr(pinfo, meaning)));
+            if (want(rt, hf_reply_meaning)) {
+                std::string_view meaning;
+                if (const BasicCodeRow* row = find_basic_code(r.code))
+                    meaning = row->meaning;
+                else
+                    meaning = class_meaning(r.code / 100);
+                if (!meaning.empty())
+                    proto_item_set_generated(
+                        proto_tree_add_string(rt, hf_reply_meaning, tvb, 0, 0, cstr(pinfo, meaning)));
+            }
         }
 
         if (!enhanced.empty()) {
-            proto_item* ei = proto_tree_add_string(rt, hf_reply_enhanced, tvb, 0, 0, cstr(pinfo, enhanced));
+            proto_item* ei = proto_tree_add_string(rt, hf_reply_enhanced, tvb, 0, 0, enh);
             proto_item_set_generated(ei);
             proto_tree* et = proto_item_add_subtree(ei, ett_enhanced);
             proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_class, tvb, 0, 0, r.enhanced.klass));
             proto_item* si = proto_tree_add_uint(et, hf_reply_enhanced_subject, tvb, 0, 0, r.enhanced.subject);
             proto_item_set_generated(si);
             const std::string_view subj = subject_meaning(r.enhanced.subject);
-            if (!subj.empty())
+            if (!subj.empty() && shown(tree))
                 proto_item_append_text(si, " (%s)", cstr(pinfo, subj));
             proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_detail, tvb, 0, 0, r.enhanced.detail));
-            std::string_view emeaning;
-            if (const EnhancedCodeRow* row = find_enhanced_code(r.enhanced))
-                emeaning = row->meaning;
-            else
-                emeaning = subj;
-            if (!emeaning.empty())
-                proto_item_set_generated(
-                    proto_tree_add_string(et, hf_reply_enhanced_meaning, tvb, 0, 0, cstr(pinfo, emeaning)));
+            if (want(et, hf_reply_enhanced_meaning)) {
+                std::string_view emeaning;
+                if (const EnhancedCodeRow* row = find_enhanced_code(r.enhanced))
+                    emeaning = row->meaning;
+                else
+                    emeaning = subj;
+                if (!emeaning.empty())
+                    proto_item_set_generated(
+                        proto_tree_add_string(et, hf_reply_enhanced_meaning, tvb, 0, 0, cstr(pinfo, emeaning)));
+            }
         }
 
         if (r.vendor) {
-            proto_item_set_generated(proto_tree_add_string(rt, hf_reply_vendor, tvb, 0, 0, cstr(pinfo, r.vendor->vendor)));
-            proto_item_set_generated(
-                proto_tree_add_string(rt, hf_reply_vendor_meaning, tvb, 0, 0, cstr(pinfo, r.vendor->meaning)));
+            if (want(rt, hf_reply_vendor))
+                proto_item_set_generated(
+                    proto_tree_add_string(rt, hf_reply_vendor, tvb, 0, 0, cstr(pinfo, r.vendor->vendor)));
+            if (want(rt, hf_reply_vendor_meaning))
+                proto_item_set_generated(
+                    proto_tree_add_string(rt, hf_reply_vendor_meaning, tvb, 0, 0, cstr(pinfo, r.vendor->meaning)));
         }
 
-        if (r.command.size)
+        if (r.command.size && want(rt, hf_reply_command))
             proto_item_set_generated(proto_tree_add_string(rt, hf_reply_command, tvb, 0, 0, cstr(pinfo, r.command.view())));
         if (r.request_in)
             proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_request_in, tvb, 0, 0, r.request_in));
@@ -676,23 +706,26 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
             proto_item_set_generated(proto_tree_add_time(rt, hf_reply_time, tvb, 0, 0, &t));
         }
 
-        if (r.site)
+        if (r.site && want(rt, hf_reply_site_meaning))
             proto_item_set_generated(
                 proto_tree_add_string(rt, hf_reply_site_meaning, tvb, 0, 0, cstr(pinfo, r.site->meaning)));
-        if (r.cause != Cause::none) {
+        if (r.cause != Cause::none && want(rt, hf_reply_cause)) {
             const CauseRow& cause = cause_row(r.cause);
             proto_item* ci = proto_tree_add_string(rt, hf_reply_cause, tvb, 0, 0, cstr(pinfo, cause.label));
             proto_item_set_generated(ci);
-            if (!cause.description.empty())
+            if (!cause.description.empty() && shown(tree))
                 proto_item_append_text(ci, " (%s)", cstr(pinfo, cause.description));
         }
-        /* The site's advice wins over the built-in one. */
-        const std::string_view advice_template =
-            r.site && !r.site->advice.empty() ? std::string_view(r.site->advice)
-                                              : (r.cause != Cause::none ? cause_row(r.cause).advice : std::string_view{});
-        if (!advice_template.empty()) {
-            const std::string advice = expand_advice(advice_template, pinfo);
-            proto_item_set_generated(proto_tree_add_string(rt, hf_reply_advice, tvb, 0, 0, cstr(pinfo, advice)));
+        if (want(rt, hf_reply_advice)) {
+            /* The site's advice wins over the built-in one. */
+            const std::string_view advice_template =
+                r.site && !r.site->advice.empty()
+                    ? std::string_view(r.site->advice)
+                    : (r.cause != Cause::none ? cause_row(r.cause).advice : std::string_view{});
+            if (!advice_template.empty()) {
+                const std::string advice = expand_advice(advice_template, pinfo);
+                proto_item_set_generated(proto_tree_add_string(rt, hf_reply_advice, tvb, 0, 0, cstr(pinfo, advice)));
+            }
         }
 
         proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_lines, tvb, 0, 0, r.line_count));
@@ -706,16 +739,13 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
         expert_add_info_format(pinfo, ri, &ei_limit, "Limit reached: %s",
                                r.lines_truncated ? "reply has too many lines; the rest is counted, not read"
                                                  : "too many commands awaiting a reply; the oldest were dropped");
+    char text[96];
     if (klass == ReplyClass::transient)
-        expert_add_info_format(pinfo, ri, &ei_transient, "Transient failure %u%s%s%s%s", r.code,
-                               enhanced.empty() ? "" : " ", enhanced.empty() ? "" : enh,
-                               r.cause != Cause::none ? ": " : "",
-                               r.cause != Cause::none ? cause_label(r.cause).data() : "");
+        expert_add_info_format(pinfo, ri, &ei_transient, "Transient failure %s",
+                               failure_text(r, enh, !enhanced.empty(), text, sizeof text));
     else if (klass == ReplyClass::permanent)
-        expert_add_info_format(pinfo, ri, &ei_permanent, "Permanent failure %u%s%s%s%s", r.code,
-                               enhanced.empty() ? "" : " ", enhanced.empty() ? "" : enh,
-                               r.cause != Cause::none ? ": " : "",
-                               r.cause != Cause::none ? cause_label(r.cause).data() : "");
+        expert_add_info_format(pinfo, ri, &ei_permanent, "Permanent failure %s",
+                               failure_text(r, enh, !enhanced.empty(), text, sizeof text));
 }
 
 void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFinding& f)
@@ -724,7 +754,8 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
     proto_item_set_generated(pi);
     proto_tree* pt = proto_item_add_subtree(pi, ett_pmtu);
     if (f.verdict != PmtuVerdict::none && pi) {
-        proto_item_append_text(pi, ": %s", pmtu_verdict_label(f.verdict).data());
+        if (shown(tree))
+            proto_item_append_text(pi, ": %s", pmtu_verdict_label(f.verdict).data());
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_verdict, tvb, 0, 0, static_cast<guint32>(f.verdict)));
     }
     if (f.blackhole)
@@ -741,6 +772,8 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_mtu_lower, tvb, 0, 0, f.mtu_lower));
     if (f.mtu_upper && pt) {
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_mtu_upper, tvb, 0, 0, f.mtu_upper));
+    }
+    if (f.mtu_upper && want(pt, hf_pmtu_plateau)) {
         std::array<std::uint16_t, 7> plateaus{};
         const std::size_t n = plateaus_between(f.mtu_lower, f.mtu_upper, plateaus);
         if (n) {
@@ -770,8 +803,8 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
                                "Probable PMTU black hole: %u-byte DF packet sent %u times, never acknowledged, no ICMP "
                                "too big; path MTU between %u and %u",
                                f.packet_size, f.retransmissions + 1, f.mtu_lower, f.mtu_upper);
-        for (std::string_view fix : kBlackholeFixes)
-            if (pt)
+        if (want(pt, hf_pmtu_fix))
+            for (std::string_view fix : kBlackholeFixes)
                 proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_fix, tvb, 0, 0, cstr(pinfo, fix)));
     }
     if (f.tracking_limit)
@@ -792,8 +825,8 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
         proto_item* si = proto_tree_add_boolean(tree, hf_stall, tvb, 0, 0, TRUE);
         proto_item_set_generated(si);
         proto_tree* stt = proto_item_add_subtree(si, ett_stall);
-        for (std::string_view log : kStallMtaLogs)
-            if (stt)
+        if (want(stt, hf_stall_mta_log))
+            for (std::string_view log : kStallMtaLogs)
                 proto_item_set_generated(proto_tree_add_string(stt, hf_stall_mta_log, tvb, 0, 0, cstr(pinfo, log)));
         expert_add_info(pinfo, si, &ei_stall);
     }
@@ -818,28 +851,37 @@ void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const
         return;
     proto_item_set_generated(ti);
     proto_tree* tt = proto_item_add_subtree(ti, ett_session);
-    const char* client = address_string(pinfo, t.client);
-    const char* server = address_string(pinfo, t.server);
-    proto_item_append_text(ti, ": %s, %s -> %s", outcome_label(t.outcome).data(), client, server);
+    const bool label = shown(tree);
+    const char* client = label || want(tt, hf_session_client) ? address_string(pinfo, t.client) : "";
+    const char* server = label || want(tt, hf_session_server) ? address_string(pinfo, t.server) : "";
+    if (label)
+        proto_item_append_text(ti, ": %s, %s -> %s", outcome_label(t.outcome).data(), client, server);
     proto_item_set_generated(proto_tree_add_uint(tt, hf_session_outcome, tvb, 0, 0, static_cast<guint32>(t.outcome)));
-    proto_item_set_generated(proto_tree_add_string(tt, hf_session_client, tvb, 0, 0, client));
-    proto_item_set_generated(proto_tree_add_string(tt, hf_session_server, tvb, 0, 0, server));
+    if (want(tt, hf_session_client))
+        proto_item_set_generated(proto_tree_add_string(tt, hf_session_client, tvb, 0, 0, client));
+    if (want(tt, hf_session_server))
+        proto_item_set_generated(proto_tree_add_string(tt, hf_session_server, tvb, 0, 0, server));
     proto_item_set_generated(proto_tree_add_uint(tt, hf_session_client_port, tvb, 0, 0, t.client_port));
     proto_item_set_generated(proto_tree_add_uint(tt, hf_session_server_port, tvb, 0, 0, t.server_port));
     if (t.after_stall)
         proto_item_set_generated(proto_tree_add_boolean(tt, hf_session_after_stall, tvb, 0, 0, TRUE));
-    if (!t.ehlo.empty())
+    if (!t.ehlo.empty() && want(tt, hf_session_ehlo))
         proto_item_set_generated(proto_tree_add_string(tt, hf_session_ehlo, tvb, 0, 0, cstr(pinfo, t.ehlo)));
     proto_item_set_generated(proto_tree_add_boolean(tt, hf_session_tls, tvb, 0, 0, t.tls));
-    proto_item_set_generated(proto_tree_add_string(tt, hf_session_mail_from, tvb, 0, 0, cstr(pinfo, t.mail_from)));
+    if (want(tt, hf_session_mail_from))
+        proto_item_set_generated(
+            proto_tree_add_string(tt, hf_session_mail_from, tvb, 0, 0, cstr(pinfo, t.mail_from)));
     if (t.mail_frame)
         proto_item_set_generated(proto_tree_add_uint(tt, hf_session_mail_in, tvb, 0, 0, t.mail_frame));
+    const bool rcpt = want(tt, hf_session_rcpt);
     for (const RecipientResult& r : t.recipients) {
-        proto_item* ri = proto_tree_add_string(tt, hf_session_rcpt, tvb, 0, 0, cstr(pinfo, r.address));
-        proto_item_set_generated(ri);
+        if (rcpt) {
+            proto_item* ri = proto_tree_add_string(tt, hf_session_rcpt, tvb, 0, 0, cstr(pinfo, r.address));
+            proto_item_set_generated(ri);
+            if (r.code && label)
+                proto_item_append_text(ri, " (%u)", r.code);
+        }
         proto_item_set_generated(proto_tree_add_uint(tt, hf_session_rcpt_code, tvb, 0, 0, r.code));
-        if (r.code)
-            proto_item_append_text(ri, " (%u)", r.code);
     }
     if (t.final_code)
         proto_item_set_generated(proto_tree_add_uint(tt, hf_session_final_code, tvb, 0, 0, t.final_code));
@@ -854,6 +896,10 @@ void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const
  * black-hole frames, which otherwise read as plain TCP retransmissions. */
 void summarise(packet_info* pinfo, proto_item* top, const FrameFindings& f)
 {
+    /* Without a label to write (nobody shows or prints our protocol item)
+     * only the Info column marker matters. */
+    if (!want(top, proto_smtp_delivery))
+        top = nullptr;
     const char* sep = ": ";
     char enh[kEnhancedBufferSize];
     for (const ReplyRecord& r : f.replies) {
@@ -869,12 +915,13 @@ void summarise(packet_info* pinfo, proto_item* top, const FrameFindings& f)
     }
     const PmtuFinding& p = f.pmtu;
     if (p.blackhole || p.stall) {
-        proto_item_append_text(top, "%sprobable PMTU black hole, path MTU %u-%u%s", sep, p.mtu_lower, p.mtu_upper,
+        if (top)
+            proto_item_append_text(top, "%sprobable PMTU black hole, path MTU %u-%u%s", sep, p.mtu_lower, p.mtu_upper,
                                p.stall ? ", message transfer stalled" : "");
         col_append_str(pinfo->cinfo, COL_INFO, p.stall ? " [PMTU black hole: message stalled]" : " [PMTU black hole]");
-    } else if (p.verdict != PmtuVerdict::none) {
+    } else if (p.verdict != PmtuVerdict::none && top) {
         proto_item_append_text(top, "%spath MTU %s", sep, pmtu_verdict_label(p.verdict).data());
-    } else if (p.ptb_here) {
+    } else if (p.ptb_here && top) {
         proto_item_append_text(top, "%sICMP too big, next-hop MTU %u", sep, p.next_hop_mtu);
     }
 }
@@ -887,15 +934,16 @@ int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, v
     const FrameFindings* findings = g_analysis.find_frame(pinfo->num);
     if (!findings)
         return 0;
-    /* Without a tree (tshark -2, the Expert Info dialog) the calls below
-     * add no items but still raise the expert info and feed the taps. */
+    /* Without a tree (plain tshark, -2, -z) the calls below add no items
+     * but still raise the expert info, mark the Info column and feed the
+     * taps. */
 
     /* Statistics see every frame with findings, on every pass. */
     tap_queue_packet(smtp_delivery_tap, pinfo, findings);
 
-    /* Build items only for a visible tree or when one of our fields is
-     * referenced (filter, column, -T fields); otherwise the tree exists just
-     * for the fields we read, and items would be thrown away. */
+    /* Build detail items only for a visible tree or when our protocol or
+     * the expert fields are referenced (filter, column, -T fields); each
+     * item's own preparation is further limited to the fields in use. */
     g_details = tree && items_wanted(tree);
     proto_item* top = proto_tree_add_item(tree, proto_smtp_delivery, tvb, 0, 0, ENC_NA);
     proto_tree* st = proto_item_add_subtree(top, ett_smtp_delivery);
@@ -909,13 +957,10 @@ int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, v
         for (const TransactionSummary& t : findings->transactions)
             show_transaction(tvb, pinfo, st, t);
 
-    /* Lines are worth a look on their own only when a reply spans several
-     * lines or a line is malformed. */
-    for (const LineRecord& line : findings->lines) {
-        const bool multi = line.continued || line.index > 0;
-        if (multi || line.problems)
-            show_line(tvb, pinfo, st, line);
-    }
+    /* The lines kept are those worth a look of their own: of multi-line
+     * replies, or malformed. */
+    for (const LineRecord& line : findings->lines)
+        show_line(tvb, pinfo, st, line);
     if (findings->lines_dropped)
         expert_add_info_format(pinfo, top, &ei_limit, "Limit reached: %u more reply lines in this frame not shown",
                                findings->lines_dropped);

@@ -18,9 +18,9 @@
 namespace smtp_delivery {
 
 struct FrameFindings {
-    std::vector<LineRecord> lines;      // reply lines carried by this frame
+    std::vector<LineRecord> lines;      // reply lines worth a look of their own: of multi-line replies, malformed
     std::vector<ReplyRecord> replies;   // replies completed in this frame
-    std::uint32_t lines_dropped = 0;    // lines beyond kMaxLinesPerFrame
+    std::uint32_t lines_dropped = 0;    // such lines beyond kMaxLinesPerFrame
     PmtuFinding pmtu;
     std::vector<TransactionSummary> transactions;  // transactions whose outcome this frame decided
 };
@@ -50,7 +50,8 @@ struct Connection {
     std::array<PmtuDirection, 2> dir;
     std::unique_ptr<SmtpFlow> smtp;  // only for connections that carry SMTP
     bool fin[2] = {false, false};
-    std::uint8_t opener = 0;  // who sent the SYN: 1 = key's first endpoint, 2 = second, 0 = not seen
+    bool smtp_closed = false;  // the SMTP session ended with the connection and was released
+    std::uint8_t opener = 0;   // who sent the SYN: 1 = key's first endpoint, 2 = second, 0 = not seen
 
     SmtpSession* session() const noexcept { return smtp ? &smtp->session : nullptr; }
 };
@@ -125,7 +126,7 @@ public:
             const bool sender_opens = !(seg.tcp.flags & kAck);
             ref.conn->opener = (ref.forward == sender_opens) ? 1 : 2;
         }
-        if (smtp.present && !ref.conn->smtp)
+        if (smtp.present && !ref.conn->smtp && !ref.conn->smtp_closed)
             start_smtp(ref, smtp, payload);
         const bool verdict =
             (detect || ref.conn->smtp) && detector_.on_segment(ref.sender(), ref.receiver(), seg, sink());
@@ -143,9 +144,14 @@ public:
         if (seg.tcp.flags & kFin)
             ref.conn->fin[d] = true;
         if ((seg.tcp.flags & kRst) || (ref.conn->fin[0] && ref.conn->fin[1])) {
-            // Closed: what the detector tracked in flight is of no more use.
+            // Closed: what the detector tracked in flight and the SMTP
+            // session (its summary is out) are of no more use.
             ref.conn->dir[0].release();
             ref.conn->dir[1].release();
+            if (ref.conn->smtp) {
+                ref.conn->smtp.reset();
+                ref.conn->smtp_closed = true;
+            }
         }
         return ref;
     }
@@ -342,10 +348,12 @@ private:
         ReplyRecord reply;
         const bool complete = s.on_reply_line(raw, frame_number, t_ns, line, reply);
         FrameFindings& f = findings(frame_number);
-        if (f.lines.size() < kMaxLinesPerFrame)
-            f.lines.push_back(line);
-        else
-            ++f.lines_dropped;
+        if (line.continued || line.index > 0 || line.problems) {
+            if (f.lines.size() < kMaxLinesPerFrame)
+                f.lines.push_back(line);
+            else
+                ++f.lines_dropped;
+        }
         if (complete && f.replies.size() < kMaxRepliesPerFrame)
             f.replies.push_back(reply);
         if (complete)

@@ -12,10 +12,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace smtp_delivery {
 
@@ -83,6 +82,49 @@ struct LineRecord {
     std::uint16_t problems = 0;
     bool continued = false;
     std::uint32_t index = 0;  // 0-based line number within its reply
+};
+
+// A first-in first-out queue that allocates nothing until used and grows
+// only as far as it is filled (a std::deque allocates its first block up
+// front, for every session).
+template <typename T>
+class RingQueue {
+public:
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t size() const noexcept { return size_; }
+    const T& front() const noexcept { return buf_[head_]; }
+    void pop_front() noexcept
+    {
+        head_ = (head_ + 1) % buf_.size();
+        --size_;
+    }
+    void push_back(const T& v)
+    {
+        if (size_ == buf_.size()) {
+            std::vector<T> grown;
+            grown.reserve(buf_.empty() ? 4 : buf_.size() * 2);
+            for (std::size_t i = 0; i < size_; ++i)
+                grown.push_back(buf_[(head_ + i) % buf_.size()]);
+            grown.resize(grown.capacity());
+            buf_.swap(grown);
+            head_ = 0;
+        }
+        buf_[(head_ + size_) % buf_.size()] = v;
+        ++size_;
+    }
+    void clear() noexcept { head_ = size_ = 0; }
+    template <typename F>
+    bool any_of(F&& f) const
+    {
+        for (std::size_t i = 0; i < size_; ++i)
+            if (f(buf_[(head_ + i) % buf_.size()]))
+                return true;
+        return false;
+    }
+
+private:
+    std::vector<T> buf_;
+    std::size_t head_ = 0, size_ = 0;
 };
 
 class SmtpSession {
@@ -281,10 +323,7 @@ public:
     {
         if (in_data_ || bdat_remaining_ > 0)
             return true;
-        for (const Pending& p : pending_)
-            if (p.verb == kEndOfData || p.verb == "BDAT")
-                return true;
-        return false;
+        return pending_.any_of([](const Pending& p) { return p.verb == kEndOfData || p.verb == "BDAT"; });
     }
     bool tls_started() const noexcept { return tls_started_; }
     std::size_t pending() const noexcept { return pending_.size(); }
@@ -592,7 +631,7 @@ private:
 
     SessionLimits limits_;
     const SiteRules* site_rules_ = nullptr;
-    std::deque<Pending> pending_;
+    RingQueue<Pending> pending_;
     ReplyRecord current_;
     std::string text_;  // the reply's text, lower-cased, for the cause and vendor look-ups
     std::vector<std::uint32_t> text_starts_;

@@ -76,7 +76,7 @@ FIELDS=(-T fields -e frame.number -e tcp.seq -e smtp.response.code)
 MODES=(
   "default|-|1.10|-r $CAP"
   "quiet (-q, no dissection)|-|1.10|-r $CAP -q"
-  "expert (-q -z expert)|-|1.03|-r $CAP -q -z expert"
+  "expert (-q -z expert)|-|1.10|-r $CAP -q -z expert"
   "two-pass (-2)|-|1.10|-r $CAP -2"
   "fields (-T fields)|-|1.03|-r $CAP ${FIELDS[*]}"
   "+fields + plugin field|fields (-T fields)|1.03|-r $CAP ${FIELDS[*]} -e smtp_delivery.reply.cause"

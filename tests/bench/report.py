@@ -77,8 +77,8 @@ def bench(args):
              'time (less sensitive to other load on the machine), RSS = peak resident set (GNU time %M).',
              'Rows starting with "+" run a command only possible with the plugin and compare it with the '
              '"without" run of the row named in "vs".',
-             'Targets: <=1.10x time without a protocol tree (default, -q, -2), <=1.03x with one '
-             '(-T fields, -Y, -V, -z expert); <=1.05x peak memory. Never fatal.',
+             'Targets: <=1.10x time without a protocol tree (default, -q, -2, -z expert), <=1.03x with one '
+             '(-T fields, -Y, -V); <=1.05x peak memory. Never fatal.',
              'Plain -q is a control: tshark does not dissect at all then, so the plugin never runs.']
     emit(args, headers, rows, notes)
 

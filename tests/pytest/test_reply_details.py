@@ -201,3 +201,39 @@ def test_starttls_decrypted_replies_explained(tshark):
     assert replies[34][0]["command"] == "end-of-data"
     assert replies[34][0]["enhanced"] == "2.0.0"
     assert replies[25][0]["command"] == "EHLO"
+
+
+# Each field is prepared only when something uses it; asked for alone, a field
+# must come out exactly as when all are asked for together or the tree is shown.
+LAZY_FIELDS = [
+    "smtp_delivery.reply.meaning", "smtp_delivery.reply.enhanced", "smtp_delivery.reply.enhanced.meaning",
+    "smtp_delivery.reply.vendor", "smtp_delivery.reply.vendor_meaning", "smtp_delivery.reply.command",
+    "smtp_delivery.reply.cause", "smtp_delivery.reply.advice", "smtp_delivery.session.client",
+    "smtp_delivery.session.server", "smtp_delivery.session.ehlo", "smtp_delivery.session.mail_from",
+    "smtp_delivery.session.rcpt",
+]
+
+
+@pytest.mark.parametrize("capture", ["postfix-replies.pcapng", "vendor-replies.pcapng"])
+def test_fields_asked_alone_match_fields_asked_together(tshark, capture):
+    together = tshark.fields(capture, ["frame.number", *LAZY_FIELDS], "smtp_delivery")
+    assert together
+    for i, field in enumerate(LAZY_FIELDS, start=1):
+        alone = tshark.fields(capture, ["frame.number", field], "smtp_delivery")
+        assert [(r[0], r[1]) for r in alone] == [(r[0], r[i]) for r in together], field
+    # The shown tree (-V) carries the same advice text as -e does.
+    advice = {r[8] for r in together if r[8]}
+    assert advice
+    verbose = tshark.run("-r", tshark.capture(capture), "-V", "-Y", "smtp_delivery.reply.advice").stdout
+    for a in advice:
+        assert f"Advice: {a.split('|')[0]}" in verbose
+
+
+def test_every_lazy_field_has_values(tshark):
+    # A gate that never opened would make "alone" and "together" agree on
+    # nothing at all: each field must show up in at least one capture.
+    seen = set()
+    for capture in ["postfix-replies.pcapng", "vendor-replies.pcapng"]:
+        for row in tshark.fields(capture, LAZY_FIELDS, "smtp_delivery"):
+            seen |= {f for f, v in zip(LAZY_FIELDS, row) if v}
+    assert seen == set(LAZY_FIELDS)

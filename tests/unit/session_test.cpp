@@ -284,7 +284,10 @@ TEST(Analysis, StoresFindingsPerFrameAndClears)
     EXPECT_EQ(f1->replies.size(), 1u);
     const FrameFindings* f2 = a.find_frame(2);
     ASSERT_NE(f2, nullptr);
-    EXPECT_EQ(f2->lines.size(), 2u);
+    // Only lines worth a look of their own are kept: "250-a" (part of a
+    // multi-line reply), not the single clean "220 other session".
+    ASSERT_EQ(f2->lines.size(), 1u);
+    EXPECT_TRUE(f2->lines[0].continued);
     EXPECT_EQ(f2->replies.size(), 1u);
     EXPECT_EQ(f2->replies[0].command.view(), "greeting");
     EXPECT_EQ(a.find_frame(3), nullptr);
