@@ -133,6 +133,8 @@ expert_field ei_stall = EI_INIT;
 int proto_smtp = -1;
 int proto_tls = -1;
 int proto_tcp = -1;
+int proto_ip = -1;
+int proto_ipv6 = -1;
 int proto_icmp = -1;
 int proto_icmpv6 = -1;
 /* Fields whose use means someone reads our items: our protocol (any of its
@@ -358,29 +360,43 @@ struct Layers {
     bool smtp_on_tls = false;
 };
 
+int layer_id(const wmem_list_frame_t* f)
+{
+    return GPOINTER_TO_INT(wmem_list_frame_data(f));
+}
+
+/* Read from the top down (a handful of steps): what sits right above the
+ * innermost TCP, and whether the IP below it is quoted by an ICMP error. */
 Layers scan_layers(const packet_info* pinfo)
 {
     Layers l;
     if (!pinfo->layers)
         return l;
-    int previous = -1;
-    for (wmem_list_frame_t* f = wmem_list_head(pinfo->layers); f; f = wmem_list_frame_next(f)) {
-        const int id = GPOINTER_TO_INT(wmem_list_frame_data(f));
-        if (id == proto_tcp) {
-            l.tcp = true;
-            l.tls_on_tcp = l.smtp_on_tcp = l.smtp_on_tls = false;
-        } else if (id == proto_tls && previous == proto_tcp) {
-            l.tls_on_tcp = true;
-        } else if (id == proto_smtp && previous == proto_tcp) {
-            l.smtp_on_tcp = true;
-        } else if (id == proto_smtp && previous == proto_tls && l.tls_on_tcp) {
-            l.smtp_on_tls = true;
-        } else if (id == proto_icmp && !l.icmp_family) {
-            l.icmp_family = 4;
-        } else if (id == proto_icmpv6 && !l.icmp_family) {
-            l.icmp_family = 6;
+    int up1 = -1, up2 = -1;
+    wmem_list_frame_t* f = wmem_list_tail(pinfo->layers);
+    for (; f && layer_id(f) != proto_tcp; f = wmem_list_frame_prev(f)) {
+        up2 = up1;
+        up1 = layer_id(f);
+    }
+    if (!f)
+        return l;
+    l.tcp = true;
+    l.smtp_on_tcp = up1 == proto_smtp;
+    l.tls_on_tcp = up1 == proto_tls;
+    l.smtp_on_tls = l.tls_on_tcp && up2 == proto_smtp;
+    /* Down to the IP header carrying the TCP header (IPv6 extension headers
+     * are layers of their own), then one more: ICMP when it is a quote. */
+    for (int steps = 0; steps < 6 && (f = wmem_list_frame_prev(f)); ++steps) {
+        const int id = layer_id(f);
+        if (id != proto_ip && id != proto_ipv6)
+            continue;
+        if (const wmem_list_frame_t* below = wmem_list_frame_prev(f)) {
+            if (layer_id(below) == proto_icmp)
+                l.icmp_family = 4;
+            else if (layer_id(below) == proto_icmpv6)
+                l.icmp_family = 6;
         }
-        previous = id;
+        break;
     }
     return l;
 }
@@ -1185,6 +1201,8 @@ void proto_reg_handoff_smtp_delivery(void)
     proto_smtp = proto_get_id_by_filter_name("smtp");
     proto_tls = proto_get_id_by_filter_name("tls");
     proto_tcp = proto_get_id_by_filter_name("tcp");
+    proto_ip = proto_get_id_by_filter_name("ip");
+    proto_ipv6 = proto_get_id_by_filter_name("ipv6");
     proto_icmp = proto_get_id_by_filter_name("icmp");
     proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
 }

@@ -6,7 +6,9 @@
 #include "smtp_delivery/types.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -101,17 +103,53 @@ inline void append_lower(std::string& out, std::string_view s)
 // (append_lower) so that the hundreds of look-ups per failure are plain
 // substring searches. Every piece is searched, so a vendor wording split
 // across lines by the server still counts when it stays within one line.
+//
+// A failure is checked against a few hundred needles; most share no pair of
+// adjacent characters with the text at all. A bitmap of the text's character
+// pairs, built on the first search, turns those into one bit test.
 struct ReplyText {
     const std::string_view* pieces = nullptr;  // lower-case
     std::size_t count = 0;
 
+    ReplyText() = default;
+    ReplyText(const std::string_view* p, std::size_t n) noexcept : pieces(p), count(n) {}
+
     bool contains(std::string_view lower_needle) const noexcept
     {
+        if (lower_needle.size() >= 2) {
+            if (!indexed_)
+                index();
+            if (!has_pair(lower_needle[0], lower_needle[1]))
+                return false;
+        }
         for (std::size_t i = 0; i < count; ++i)
             if (pieces[i].find(lower_needle) != std::string_view::npos)
                 return true;
         return lower_needle.empty();
     }
+
+private:
+    static std::size_t pair_bit(char a, char b) noexcept
+    {
+        return (static_cast<unsigned char>(a) * 31u + static_cast<unsigned char>(b)) & 1023u;
+    }
+    bool has_pair(char a, char b) const noexcept
+    {
+        const std::size_t bit = pair_bit(a, b);
+        return (pairs_[bit / 64] >> (bit % 64)) & 1u;
+    }
+    void index() const noexcept
+    {
+        for (std::size_t i = 0; i < count; ++i)
+            for (std::size_t k = 1; k < pieces[i].size(); ++k) {
+                const std::size_t bit = pair_bit(pieces[i][k - 1], pieces[i][k]);
+                pairs_[bit / 64] |= std::uint64_t{1} << (bit % 64);
+            }
+        indexed_ = true;
+    }
+
+    mutable std::array<std::uint64_t, 16> pairs_{};
+    mutable bool indexed_ = false;
 };
 
 inline bool vendor_row_matches(const VendorRow& row, unsigned code, const EnhancedCode& e,

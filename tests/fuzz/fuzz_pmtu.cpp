@@ -269,7 +269,7 @@ std::map<std::uint32_t, PmtuFinding> run(const std::vector<Event>& events, const
                 const ConnectionRef ref = a.on_tcp_segment(s, true, e.bytes, e.hint);
                 SD_CHECK(ref.conn != nullptr);
                 if (e.hint.present)
-                    SD_CHECK(ref.conn->session() != nullptr);
+                    SD_CHECK(ref.conn->session() != nullptr || ref.conn->smtp_closed);
                 break;
             }
             const ConnectionRef ref = a.on_tcp_segment(s);  // no flags, no payload: ignored by the detector

@@ -124,14 +124,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     // Knowledge look-ups with the whole text as one piece ...
-    std::string lower;
-    append_lower(lower, r.text);  // as the session keeps reply text
-    const std::string_view one[1] = {lower};
+    std::string lowered;
+    append_lower(lowered, r.text);  // as the session keeps reply text
+    const std::string_view one[1] = {lowered};
     check_knowledge(r.code, r.enhanced, ReplyText{one, 1});
 
     // ... and split at '\r' into several pieces (as lines of one reply).
     std::vector<std::string_view> pieces;
-    std::string_view rest = lower;
+    std::string_view rest = lowered;
     while (pieces.size() < 64) {
         const std::size_t cr = rest.find('\r');
         pieces.push_back(rest.substr(0, cr));
@@ -154,5 +154,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::string_view hay = input.substr(1, size / 2);
         SD_CHECK(contains_nocase(hay, needle) == naive_contains(hay, needle));
     }
+    // ReplyText (lower-cased pieces, pair bitmap) agrees with a naive search
+    // of every piece, with a fresh text and with one already indexed.
+    bool any = needle.empty();
+    for (std::string_view piece : pieces)
+        any = any || naive_contains(piece, needle);
+    const ReplyText fresh{pieces.data(), pieces.size()};
+    SD_CHECK(fresh.contains(needle) == any);
+    SD_CHECK(multi.contains(needle) == any);
     return 0;
 }

@@ -358,3 +358,64 @@ TEST(Stream, SmtpsFromTheStartReadsOnlyDecryptedData)
 }
 
 }  // namespace
+
+namespace {
+
+// The end-of-data line found byte by byte: the reference for the session's
+// dot-to-dot scan. Returns the offset just past the end-of-data line, or npos.
+std::size_t reference_end_of_data(std::string_view body)
+{
+    bool line_start = true;
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        if (line_start && body[i] == '.') {
+            if (i + 1 < body.size() && body[i + 1] == '\n')
+                return i + 2;
+            if (i + 2 < body.size() && body[i + 1] == '\r' && body[i + 2] == '\n')
+                return i + 3;
+        }
+        line_start = body[i] == '\n';
+    }
+    return std::string_view::npos;
+}
+
+TEST(Body, EndOfDataFoundWhereverTheSegmentsAreCut)
+{
+    const std::vector<std::string> bodies = {
+        "Subject: a\r\n\r\nHello. World.\r\n..stuffed\r\n.\r\n",
+        "x.y.z\r\n.\r\n",
+        "line\n.\n",                      // bare line feeds
+        ".\r\n",                          // empty body
+        "a\r\n.x\r\n. \r\n.\r\n",         // dots that do not end it
+        "QUJDRA==\r\nRUZHSA==\r\n.\r\n",  // base64: no dots before the end
+        "\r\n\r\n.\r\n",
+    };
+    std::uint32_t seed = 12345;
+    for (const std::string& body : bodies) {
+        const std::size_t expected = reference_end_of_data(body);
+        ASSERT_NE(expected, std::string_view::npos) << body;
+        for (int trial = 0; trial < 200; ++trial) {
+            SmtpSession s;
+            LineRecord line;
+            ReplyRecord reply;
+            s.on_reply_line("220 hi\r\n", 1, 0, line, reply);
+            s.on_client_data("DATA\r\n", 2, 0);
+            s.on_reply_line("354 go\r\n", 3, 0, line, reply);
+            ASSERT_TRUE(s.in_data());
+            // Random cuts, then a command after the body in the last piece.
+            const std::string stream = body + "QUIT\r\n";
+            std::size_t at = 0;
+            while (at < stream.size()) {
+                seed = seed * 1103515245u + 12345u;
+                const std::size_t len = 1 + (seed >> 16) % 7;
+                s.on_client_data(std::string_view(stream).substr(at, len), 4, 0);
+                at += len;
+            }
+            EXPECT_FALSE(s.in_data()) << body;
+            // end-of-data, then QUIT, await replies: the body never leaked
+            // into commands.
+            EXPECT_EQ(s.pending(), 2u) << body;
+        }
+    }
+}
+
+}  // namespace
