@@ -148,9 +148,23 @@ bool g_details = false;
 
 int lookup_field(const char* name);
 
+/* Whether a field of ours is used: the tree is shown, or a filter, column or
+ * -e names the field (or, for a protocol, one of its fields). Unlike
+ * proto_field_is_referenced() it does not count every protocol as used when
+ * tshark keeps protocol items real (-T fields, -T json). */
+bool referenced(proto_tree* tree, int hf)
+{
+    if (!tree)
+        return false;
+    if (PTREE_DATA(tree)->visible)
+        return true;
+    const header_field_info* info = proto_registrar_get_nth(static_cast<guint>(hf));
+    return info && info->ref_type != HF_REF_TYPE_NONE;
+}
+
 bool items_wanted(proto_tree* tree)
 {
-    if (proto_field_is_referenced(tree, proto_smtp_delivery))
+    if (referenced(tree, proto_smtp_delivery))
         return true;
     /* Resolved on first use: some releases register the expert fields after
      * plugin hand-off. */
@@ -158,7 +172,7 @@ bool items_wanted(proto_tree* tree)
         g_watched = {proto_get_id_by_filter_name("_ws.expert"), lookup_field("_ws.expert.message"),
                      lookup_field("_ws.expert.severity"), lookup_field("_ws.expert.group")};
     for (int id : g_watched)
-        if (id >= 0 && proto_field_is_referenced(tree, id))
+        if (id >= 0 && referenced(tree, id))
             return true;
     return false;
 }
@@ -624,7 +638,7 @@ void show_line(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const LineRe
  * field. Otherwise Wireshark fakes the item and the work is thrown away. */
 bool want(proto_tree* tree, int hf)
 {
-    return tree && proto_field_is_referenced(tree, hf);
+    return referenced(tree, hf);
 }
 
 /* Item labels are read only in a shown tree (-V, -O, the GUI's details). */

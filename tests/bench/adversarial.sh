@@ -11,9 +11,9 @@
 # pipelined NOOPs without replies), multiline (a 100,000-line reply),
 # longline (a 1 MB reply line).
 #
-# Modes: "summary" = tshark -r F > /dev/null (dissects every packet; the
-# plugin makes tshark build a protocol tree), "expert" = tshark -r F -q -z
-# expert (tree in both runs). Plain "tshark -r F -q" is not measured: tshark
+# Modes: "summary" = tshark -r F > /dev/null (dissects every packet, no
+# protocol tree with or without the plugin), "expert" = tshark -r F -q -z
+# expert. Plain "tshark -r F -q" is not measured: tshark
 # then skips dissection altogether, so neither run dissects anything.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Deterministic companion to bench.sh: instructions executed per packet by
+# tshark with and without the plugin, counted by valgrind (callgrind), with
+# tshark's start-up (measured on a one-packet file) taken out. Unlike wall
+# time it does not move with other load on the machine; it does not see
+# cache misses.
+#
+#   bash tests/bench/instructions.sh [--packets N] [--tree-packets N] [--plugin PATH/smtp_delivery.so]
+#        [--work DIR]
+#
+# Uses the mixed capture bench.sh generated (run bench.sh first, or it is
+# generated here): its first N packets (default 100000) for the modes
+# without a tree, the first --tree-packets (default 30000) for the others.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+PACKETS=100000
+TREE_PACKETS=30000
+PLUGIN_SO=$(ls "$BENCH_DIR"/../../build/plugins/*/epan/smtp_delivery.so 2>/dev/null | head -n 1)
+WORKDIR=/tmp/smtp-delivery-bench
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --packets) PACKETS=$2; shift 2 ;;
+    --tree-packets) TREE_PACKETS=$2; shift 2 ;;
+    --plugin) PLUGIN_SO=$2; shift 2 ;;
+    --work) WORKDIR=$2; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) die "unknown argument $1" ;;
+  esac
+done
+command -v valgrind >/dev/null || die "valgrind is needed (apt-get install valgrind)"
+setup_work "$WORKDIR" "$PLUGIN_SO"
+CAP=$(ls -t "$WORK"/mixed-*.pcap 2>/dev/null | head -n 1)
+if [[ -z $CAP ]]; then
+  CAP="$WORK/mixed-instructions.pcap"
+  timeout 3600 "$PY" "$BENCH_DIR/gen_mixed.py" -o "$CAP" --packets "$PACKETS" --seed 1
+fi
+for n in 1 "$PACKETS" "$TREE_PACKETS"; do
+  [[ -s $WORK/slice-$n.pcap ]] || editcap -r "$CAP" "$WORK/slice-$n.pcap" "1-$n"
+  chmod 644 "$WORK/slice-$n.pcap"
+done
+
+# count with|without SLICE ARGS...: instructions of one tshark run.
+count() {
+  local side=$1 slice=$2; shift 2
+  local out
+  out=$(as_nobody "$side" timeout 3600 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        tshark -r "$WORK/slice-$slice.pcap" "$@" 2>&1 >/dev/null | grep -oP 'Collected : \K[0-9]+')
+  echo "${out:-0}"
+}
+
+FIELDS=(-T fields -e frame.number -e tcp.seq -e smtp.response.code)
+printf '%-34s %8s %14s %14s %9s\n' mode packets "instr/pkt w/o" "instr/pkt with" ratio
+row() {  # name slice vs-args|- args...
+  local name=$1 slice=$2 vs=$3; shift 3
+  local base_args=("$@")
+  [[ $vs != - ]] && read -r -a base_args <<<"$vs"
+  local s0 s1 w0 w1
+  s0=$(count without 1 "${base_args[@]}") s1=$(count with 1 "$@")
+  w0=$(count without "$slice" "${base_args[@]}") w1=$(count with "$slice" "$@")
+  "$PY" -c "import sys; a=($w0-$s0)/$slice; b=($w1-$s1)/$slice; print('%-34s %8d %14.0f %14.0f %8.3fx' % ('$name', $slice, a, b, b/a))"
+}
+row "default" "$PACKETS" - 
+row "two-pass (-2)" "$PACKETS" - -2
+row "expert (-q -z expert)" "$PACKETS" - -q -z expert
+row "fields (-T fields)" "$TREE_PACKETS" - "${FIELDS[@]}"
+row "+fields + plugin field" "$TREE_PACKETS" "${FIELDS[*]}" "${FIELDS[@]}" -e smtp_delivery.reply.cause
+row "filter (-Y smtp)" "$TREE_PACKETS" - -Y smtp
+row "+filter -Y smtp_delivery" "$TREE_PACKETS" "-Y smtp" -Y smtp_delivery
+row "verbose (-V)" "$TREE_PACKETS" - -V
