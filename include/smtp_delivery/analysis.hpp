@@ -95,6 +95,8 @@ struct ConnectionRef {
 class Analysis {
 public:
     explicit Analysis(PmtuSettings settings = {}) : detector_(settings) {}
+    Analysis(const Analysis&) = delete;  // last_ points into this object's table
+    Analysis& operator=(const Analysis&) = delete;
 
     void set_pmtu_settings(const PmtuSettings& s) { detector_.set_settings(s); }
     const PmtuSettings& pmtu_settings() const noexcept { return detector_.settings(); }
@@ -113,15 +115,22 @@ public:
     {
         ConnectionRef ref;
         const FlowKey key = make_flow_key(seg.ip.src, seg.tcp.src_port, seg.ip.dst, seg.tcp.dst_port, ref.forward);
-        auto it = connections_.find(key);
-        if (it == connections_.end()) {
-            it = connections_.emplace(key, Connection{}).first;
-        } else if ((seg.tcp.flags & kSyn) && !(seg.tcp.flags & kAck) && it->second.dir[0].have_snd_nxt &&
-                   it->second.dir[1].have_snd_nxt) {
-            it->second = Connection{};  // the port pair is reused by a new connection
+        // Most segments follow one of the same connection: the last entry is
+        // tried first, which spares the hash look-up and its cache misses.
+        Entry* entry = last_ && last_->first == key ? last_ : nullptr;
+        if (!entry) {
+            auto it = connections_.find(key);
+            if (it == connections_.end())
+                it = connections_.emplace(key, Connection{}).first;
+            entry = &*it;  // element addresses survive rehashing
         }
-        ref.conn = &it->second;
-        ref.key = &it->first;
+        if ((seg.tcp.flags & kSyn) && !(seg.tcp.flags & kAck) && entry->second.dir[0].have_snd_nxt &&
+            entry->second.dir[1].have_snd_nxt) {
+            entry->second = Connection{};  // the port pair is reused by a new connection
+        }
+        last_ = entry;
+        ref.conn = &entry->second;
+        ref.key = &entry->first;
         if ((seg.tcp.flags & kSyn) && !ref.conn->opener) {
             const bool sender_opens = !(seg.tcp.flags & kAck);
             ref.conn->opener = (ref.forward == sender_opens) ? 1 : 2;
@@ -208,6 +217,7 @@ public:
 
     void clear()
     {
+        last_ = nullptr;
         connections_.clear();
         frames_.clear();
         std::vector<bool>().swap(marked_);
@@ -362,7 +372,9 @@ private:
 
     PmtuDetector detector_;
     SiteRules site_rules_;
+    using Entry = std::pair<const FlowKey, Connection>;
     std::unordered_map<FlowKey, Connection, FlowKeyHash> connections_;
+    Entry* last_ = nullptr;  // the connection of the previous segment
     std::unordered_map<std::uint32_t, FrameFindings> frames_;
     std::vector<bool> marked_;  // frames that have an entry in frames_
 };

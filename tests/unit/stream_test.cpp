@@ -266,6 +266,35 @@ TEST(Stream, SessionReleasedWhenTheConnectionCloses)
     EXPECT_EQ(f.replies().size(), 2u);
 }
 
+TEST(Stream, ConnectionLookupsAcrossInterleavedFlowsAndClear)
+{
+    Flow f;
+    const ConnectionRef a1 = f.server("220 a\r\n");
+    const ConnectionRef a2 = f.client("NOOP\r\n");  // same connection, other direction
+    EXPECT_EQ(a1.conn, a2.conn);
+    EXPECT_NE(a1.forward, a2.forward);
+    Segment other;
+    other.ip.src.family = other.ip.dst.family = 4;
+    other.ip.src.bytes[0] = 203;
+    other.ip.dst.bytes[0] = 198;
+    other.tcp.src_port = 41000;
+    other.tcp.dst_port = 25;
+    other.tcp.flags = kAck;
+    other.frame = ++f.frame;
+    const ConnectionRef b = f.analysis.on_tcp_segment(other);
+    EXPECT_NE(b.conn, a1.conn);
+    EXPECT_EQ(f.server("250 ok\r\n").conn, a1.conn);
+    EXPECT_EQ(f.analysis.connection_count(), 2u);
+    // A new SYN on the same port pair after both sides spoke: a new connection.
+    const ConnectionRef again = f.send(true, "", 77, kSyn, {});
+    EXPECT_EQ(again.conn, a1.conn);
+    EXPECT_EQ(again.conn->session(), nullptr);
+    f.analysis.clear();
+    EXPECT_EQ(f.analysis.connection_count(), 0u);
+    f.server("220 again\r\n");
+    EXPECT_EQ(f.analysis.connection_count(), 1u);
+}
+
 TEST(Stream, ClientFromTheSyn)
 {
     Flow f;
