@@ -156,15 +156,15 @@ struct Flow {
     std::uint32_t client_seq = 1000, server_seq = 5000;
 
     ConnectionRef send(bool from_client, std::string_view data, std::uint32_t seq, std::uint16_t flags = kAck | kPsh,
-                       SmtpHint hint = {true, false, 0})
+                       SmtpHint hint = {true, false, 0}, std::uint16_t client_port = 40000)
     {
         Segment s;
         s.ip.src.family = s.ip.dst.family = 4;
         s.ip.src.bytes[0] = from_client ? 192 : 198;
         s.ip.dst.bytes[0] = from_client ? 198 : 192;
         s.ip.packet_length = 40 + static_cast<std::uint32_t>(data.size());
-        s.tcp.src_port = from_client ? 40000 : 25;
-        s.tcp.dst_port = from_client ? 25 : 40000;
+        s.tcp.src_port = from_client ? client_port : 25;
+        s.tcp.dst_port = from_client ? 25 : client_port;
         s.tcp.seq = seq;
         s.tcp.flags = flags;
         s.payload = static_cast<std::uint32_t>(data.size());
@@ -273,15 +273,7 @@ TEST(Stream, ConnectionLookupsAcrossInterleavedFlowsAndClear)
     const ConnectionRef a2 = f.client("NOOP\r\n");  // same connection, other direction
     EXPECT_EQ(a1.conn, a2.conn);
     EXPECT_NE(a1.forward, a2.forward);
-    Segment other;
-    other.ip.src.family = other.ip.dst.family = 4;
-    other.ip.src.bytes[0] = 203;
-    other.ip.dst.bytes[0] = 198;
-    other.tcp.src_port = 41000;
-    other.tcp.dst_port = 25;
-    other.tcp.flags = kAck;
-    other.frame = ++f.frame;
-    const ConnectionRef b = f.analysis.on_tcp_segment(other);
+    const ConnectionRef b = f.send(true, "", 1, kAck, {}, 41000);  // another client port
     EXPECT_NE(b.conn, a1.conn);
     EXPECT_EQ(f.server("250 ok\r\n").conn, a1.conn);
     EXPECT_EQ(f.analysis.connection_count(), 2u);
