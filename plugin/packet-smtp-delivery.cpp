@@ -152,11 +152,20 @@ int lookup_field(const char* name);
  * -e names the field (or, for a protocol, one of its fields). Unlike
  * proto_field_is_referenced() it does not count every protocol as used when
  * tshark keeps protocol items real (-T fields, -T json). */
+/* Item labels are read only in a shown tree (-V, -O, the GUI's details). */
+bool shown(proto_tree* tree)
+{
+    return tree && PTREE_DATA(tree)->visible;
+}
+
+/* Also: whether one of our items is worth preparing (strings copied, text
+ * looked up or formatted); for a field nobody uses, Wireshark fakes the item
+ * and the work would be thrown away. */
 bool referenced(proto_tree* tree, int hf)
 {
     if (!tree)
         return false;
-    if (PTREE_DATA(tree)->visible)
+    if (shown(tree))
         return true;
     const header_field_info* info = proto_registrar_get_nth(static_cast<guint>(hf));
     return info && info->ref_type != HF_REF_TYPE_NONE;
@@ -633,20 +642,6 @@ void show_line(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const LineRe
     add_line_problems(pinfo, li, line.problems);
 }
 
-/* Whether one of our items is worth preparing (strings copied, text looked
- * up or formatted): the tree is shown, or a filter, column or -e uses the
- * field. Otherwise Wireshark fakes the item and the work is thrown away. */
-bool want(proto_tree* tree, int hf)
-{
-    return referenced(tree, hf);
-}
-
-/* Item labels are read only in a shown tree (-V, -O, the GUI's details). */
-bool shown(proto_tree* tree)
-{
-    return tree && PTREE_DATA(tree)->visible;
-}
-
 const char* failure_text(const ReplyRecord& r, const char* enh, bool has_enh, char* buf, std::size_t size)
 {
     g_snprintf(buf, static_cast<gulong>(size), "%u%s%s%s%s", r.code, has_enh ? " " : "", has_enh ? enh : "",
@@ -683,7 +678,7 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
             proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_code, tvb, 0, 0, r.code));
             if (klass != ReplyClass::unknown)
                 proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_class, tvb, 0, 0, static_cast<guint32>(klass)));
-            if (want(rt, hf_reply_meaning)) {
+            if (referenced(rt, hf_reply_meaning)) {
                 std::string_view meaning;
                 if (const BasicCodeRow* row = find_basic_code(r.code))
                     meaning = row->meaning;
@@ -706,7 +701,7 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
             if (!subj.empty() && shown(tree))
                 proto_item_append_text(si, " (%s)", cstr(pinfo, subj));
             proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_detail, tvb, 0, 0, r.enhanced.detail));
-            if (want(et, hf_reply_enhanced_meaning)) {
+            if (referenced(et, hf_reply_enhanced_meaning)) {
                 std::string_view emeaning;
                 if (const EnhancedCodeRow* row = find_enhanced_code(r.enhanced))
                     emeaning = row->meaning;
@@ -719,15 +714,15 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
         }
 
         if (r.vendor) {
-            if (want(rt, hf_reply_vendor))
+            if (referenced(rt, hf_reply_vendor))
                 proto_item_set_generated(
                     proto_tree_add_string(rt, hf_reply_vendor, tvb, 0, 0, cstr(pinfo, r.vendor->vendor)));
-            if (want(rt, hf_reply_vendor_meaning))
+            if (referenced(rt, hf_reply_vendor_meaning))
                 proto_item_set_generated(
                     proto_tree_add_string(rt, hf_reply_vendor_meaning, tvb, 0, 0, cstr(pinfo, r.vendor->meaning)));
         }
 
-        if (r.command.size && want(rt, hf_reply_command))
+        if (r.command.size && referenced(rt, hf_reply_command))
             proto_item_set_generated(proto_tree_add_string(rt, hf_reply_command, tvb, 0, 0, cstr(pinfo, r.command.view())));
         if (r.request_in)
             proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_request_in, tvb, 0, 0, r.request_in));
@@ -736,17 +731,17 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
             proto_item_set_generated(proto_tree_add_time(rt, hf_reply_time, tvb, 0, 0, &t));
         }
 
-        if (r.site && want(rt, hf_reply_site_meaning))
+        if (r.site && referenced(rt, hf_reply_site_meaning))
             proto_item_set_generated(
                 proto_tree_add_string(rt, hf_reply_site_meaning, tvb, 0, 0, cstr(pinfo, r.site->meaning)));
-        if (r.cause != Cause::none && want(rt, hf_reply_cause)) {
+        if (r.cause != Cause::none && referenced(rt, hf_reply_cause)) {
             const CauseRow& cause = cause_row(r.cause);
             proto_item* ci = proto_tree_add_string(rt, hf_reply_cause, tvb, 0, 0, cstr(pinfo, cause.label));
             proto_item_set_generated(ci);
             if (!cause.description.empty() && shown(tree))
                 proto_item_append_text(ci, " (%s)", cstr(pinfo, cause.description));
         }
-        if (want(rt, hf_reply_advice)) {
+        if (referenced(rt, hf_reply_advice)) {
             /* The site's advice wins over the built-in one. */
             const std::string_view advice_template =
                 r.site && !r.site->advice.empty()
@@ -803,7 +798,7 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
     if (f.mtu_upper && pt) {
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_mtu_upper, tvb, 0, 0, f.mtu_upper));
     }
-    if (f.mtu_upper && want(pt, hf_pmtu_plateau)) {
+    if (f.mtu_upper && referenced(pt, hf_pmtu_plateau)) {
         std::array<std::uint16_t, 7> plateaus{};
         const std::size_t n = plateaus_between(f.mtu_lower, f.mtu_upper, plateaus);
         if (n) {
@@ -833,7 +828,7 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
                                "Probable PMTU black hole: %u-byte DF packet sent %u times, never acknowledged, no ICMP "
                                "too big; path MTU between %u and %u",
                                f.packet_size, f.retransmissions + 1, f.mtu_lower, f.mtu_upper);
-        if (want(pt, hf_pmtu_fix))
+        if (referenced(pt, hf_pmtu_fix))
             for (std::string_view fix : kBlackholeFixes)
                 proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_fix, tvb, 0, 0, cstr(pinfo, fix)));
     }
@@ -855,7 +850,7 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
         proto_item* si = proto_tree_add_boolean(tree, hf_stall, tvb, 0, 0, TRUE);
         proto_item_set_generated(si);
         proto_tree* stt = proto_item_add_subtree(si, ett_stall);
-        if (want(stt, hf_stall_mta_log))
+        if (referenced(stt, hf_stall_mta_log))
             for (std::string_view log : kStallMtaLogs)
                 proto_item_set_generated(proto_tree_add_string(stt, hf_stall_mta_log, tvb, 0, 0, cstr(pinfo, log)));
         expert_add_info(pinfo, si, &ei_stall);
@@ -882,28 +877,28 @@ void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const
     proto_item_set_generated(ti);
     proto_tree* tt = proto_item_add_subtree(ti, ett_session);
     const bool label = shown(tree);
-    const char* client = label || want(tt, hf_session_client) ? address_string(pinfo, t.client) : "";
-    const char* server = label || want(tt, hf_session_server) ? address_string(pinfo, t.server) : "";
+    const char* client = label || referenced(tt, hf_session_client) ? address_string(pinfo, t.client) : "";
+    const char* server = label || referenced(tt, hf_session_server) ? address_string(pinfo, t.server) : "";
     if (label)
         proto_item_append_text(ti, ": %s, %s -> %s", outcome_label(t.outcome).data(), client, server);
     proto_item_set_generated(proto_tree_add_uint(tt, hf_session_outcome, tvb, 0, 0, static_cast<guint32>(t.outcome)));
-    if (want(tt, hf_session_client))
+    if (referenced(tt, hf_session_client))
         proto_item_set_generated(proto_tree_add_string(tt, hf_session_client, tvb, 0, 0, client));
-    if (want(tt, hf_session_server))
+    if (referenced(tt, hf_session_server))
         proto_item_set_generated(proto_tree_add_string(tt, hf_session_server, tvb, 0, 0, server));
     proto_item_set_generated(proto_tree_add_uint(tt, hf_session_client_port, tvb, 0, 0, t.client_port));
     proto_item_set_generated(proto_tree_add_uint(tt, hf_session_server_port, tvb, 0, 0, t.server_port));
     if (t.after_stall)
         proto_item_set_generated(proto_tree_add_boolean(tt, hf_session_after_stall, tvb, 0, 0, TRUE));
-    if (!t.ehlo.empty() && want(tt, hf_session_ehlo))
+    if (!t.ehlo.empty() && referenced(tt, hf_session_ehlo))
         proto_item_set_generated(proto_tree_add_string(tt, hf_session_ehlo, tvb, 0, 0, cstr(pinfo, t.ehlo)));
     proto_item_set_generated(proto_tree_add_boolean(tt, hf_session_tls, tvb, 0, 0, t.tls));
-    if (want(tt, hf_session_mail_from))
+    if (referenced(tt, hf_session_mail_from))
         proto_item_set_generated(
             proto_tree_add_string(tt, hf_session_mail_from, tvb, 0, 0, cstr(pinfo, t.mail_from)));
     if (t.mail_frame)
         proto_item_set_generated(proto_tree_add_uint(tt, hf_session_mail_in, tvb, 0, 0, t.mail_frame));
-    const bool rcpt = want(tt, hf_session_rcpt);
+    const bool rcpt = referenced(tt, hf_session_rcpt);
     for (const RecipientResult& r : t.recipients) {
         if (rcpt) {
             proto_item* ri = proto_tree_add_string(tt, hf_session_rcpt, tvb, 0, 0, cstr(pinfo, r.address));
@@ -928,7 +923,7 @@ void summarise(packet_info* pinfo, proto_item* top, const FrameFindings& f)
 {
     /* Without a label to write (nobody shows or prints our protocol item)
      * only the Info column marker matters. */
-    if (!want(top, proto_smtp_delivery))
+    if (!referenced(top, proto_smtp_delivery))
         top = nullptr;
     const char* sep = ": ";
     char enh[kEnhancedBufferSize];

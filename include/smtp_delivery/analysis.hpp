@@ -184,26 +184,20 @@ public:
         SmtpFlow* f = ref.conn ? ref.conn->smtp.get() : nullptr;
         if (!f || !f->session.tls_started() || plaintext.empty() || is_tls_control_record(plaintext))
             return;
-        SmtpSession& s = f->session;
-        if (ref.forward == f->client_is_a)
-            s.on_client_data(plaintext, seg.frame, seg.t_ns);
-        else
-            s.on_server_data(plaintext, [&](std::string_view line) { record_reply_line(s, line, seg.frame, seg.t_ns); });
+        deliver(f->session, ref.forward == f->client_is_a, plaintext, seg.frame, seg.t_ns);
     }
 
     // Bytes the client sent in `frame_number`.
     void add_client_data(ConnectionRef ref, std::string_view data, std::uint32_t frame_number, std::int64_t t_ns)
     {
-        SmtpSession& s = smtp(ref, /*sender_is_client=*/true);
-        s.on_client_data(data, frame_number, t_ns);
+        deliver(smtp(ref, /*sender_is_client=*/true), true, data, frame_number, t_ns);
     }
 
     // Bytes the server sent in `frame_number`: each complete reply line is
     // parsed; a line cut by the end of the segment waits for its rest.
     void add_reply_data(ConnectionRef ref, std::string_view data, std::uint32_t frame_number, std::int64_t t_ns)
     {
-        SmtpSession& s = smtp(ref, /*sender_is_client=*/false);
-        s.on_server_data(data, [&](std::string_view line) { record_reply_line(s, line, frame_number, t_ns); });
+        deliver(smtp(ref, /*sender_is_client=*/false), false, data, frame_number, t_ns);
     }
 
     const FrameFindings* find_frame(std::uint32_t number) const
@@ -279,14 +273,21 @@ private:
             client_is_a = server_port == k.port_b;
         } else {
             // Under TLS from the start the client speaks first (ClientHello).
-            const bool sender_is_server = !hint.over_tls && payload.size() >= 3 && is_digit(payload[0]) && is_digit(payload[1]) &&
-                                          is_digit(payload[2]);
+            const bool sender_is_server = !hint.over_tls && detail::starts_with_code(payload);
             client_is_a = ref.forward != sender_is_server;
         }
         set_client(ref, client_is_a);
     }
 
-    static bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+    // Bytes of one side of the dialogue: the client's are commands and
+    // bodies; the server's are split into reply lines and recorded.
+    void deliver(SmtpSession& s, bool from_client, std::string_view data, std::uint32_t frame, std::int64_t t_ns)
+    {
+        if (from_client)
+            s.on_client_data(data, frame, t_ns);
+        else
+            s.on_server_data(data, [&](std::string_view line) { record_reply_line(s, line, frame, t_ns); });
+    }
 
     // Hands the new bytes of a segment to the SMTP session, in stream order:
     // bytes already delivered (retransmissions, overlaps) are skipped, and a
@@ -325,10 +326,7 @@ private:
         const bool from_client = ref.forward == f.client_is_a;
         if (hole)
             s.on_gap(from_client);
-        if (from_client)
-            s.on_client_data(captured, seg.frame, seg.t_ns);
-        else
-            s.on_server_data(captured, [&](std::string_view line) { record_reply_line(s, line, seg.frame, seg.t_ns); });
+        deliver(s, from_client, captured, seg.frame, seg.t_ns);
         if (captured.size() < length)
             s.on_gap(from_client);  // the capture cut the segment short
     }

@@ -41,6 +41,12 @@ namespace detail {
 
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
+// Whether `s` opens with three digits, as every reply line does.
+constexpr bool starts_with_code(std::string_view s) noexcept
+{
+    return s.size() >= 3 && is_digit(s[0]) && is_digit(s[1]) && is_digit(s[2]);
+}
+
 // Parses 1..3 digits; returns false when the field is empty, longer than three
 // digits or has a leading zero in a multi-digit number (RFC 3463 forbids
 // leading zeros: "1*3digit" without them).
@@ -114,8 +120,7 @@ constexpr ReplyLine parse_reply_line(std::string_view line) noexcept
     if (line.size() + 2 > kMaxReplyLineLength)
         r.problems |= kLineTooLong;
 
-    if (line.size() < 3 || !detail::is_digit(line[0]) || !detail::is_digit(line[1]) ||
-        !detail::is_digit(line[2])) {
+    if (!detail::starts_with_code(line)) {
         r.problems |= kNoCode;
         r.text = line;
         return r;

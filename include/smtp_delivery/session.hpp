@@ -13,9 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace smtp_delivery {
 
