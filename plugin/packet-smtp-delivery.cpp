@@ -616,6 +616,42 @@ void add_line_problems(packet_info* pinfo, proto_item* item, std::uint16_t probl
         expert_add_info(pinfo, item, &ei_line_too_long);
 }
 
+/* An item label assembled in one piece and set with one call: each
+ * proto_item_append_text() formats (and first fills in the default label),
+ * which in a shown tree (-V, -T fields, the GUI) costs more than the rest of
+ * the item. Text beyond Wireshark's label length is cut, as Wireshark would. */
+class Label {
+public:
+    explicit Label(std::string_view start) { add(start); }
+    Label& add(std::string_view s)
+    {
+        const std::size_t n = std::min(s.size(), sizeof buf_ - 1 - size_);
+        std::memcpy(buf_ + size_, s.data(), n);
+        size_ += n;
+        return *this;
+    }
+    Label& add(char c) { return add(std::string_view(&c, 1)); }
+    Label& add(unsigned v)
+    {
+        char digits[10];
+        std::size_t n = 0;
+        do {
+            digits[sizeof digits - 1 - n++] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v && n < sizeof digits);
+        return add(std::string_view(digits + sizeof digits - n, n));
+    }
+    void set_on(proto_item* item)
+    {
+        buf_[size_] = '\0';
+        proto_item_set_text(item, "%s", buf_);
+    }
+
+private:
+    char buf_[ITEM_LABEL_LENGTH];
+    std::size_t size_ = 0;
+};
+
 void show_line(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const LineRecord& line)
 {
     char enh[kEnhancedBufferSize];
@@ -626,18 +662,20 @@ void show_line(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const LineRe
     }
     proto_item_set_generated(li);
     proto_tree* lt = proto_item_add_subtree(li, ett_line);
-    proto_item_append_text(li, " %u", line.index + 1);
-    if (line.code) {
-        proto_item_append_text(li, ": %u%c", line.code, line.continued ? '-' : ' ');
+    const std::string_view e = format_enhanced(line.enhanced, enh, sizeof enh);
+    if (shown(tree)) {
+        Label label("Reply line ");
+        label.add(line.index + 1u).add(": ");
+        if (line.code)
+            label.add(unsigned{line.code}).add(line.continued ? '-' : ' ');
+        else
+            label.add("no reply code");
+        label.add(e).set_on(li);
+    }
+    if (line.code)
         proto_item_set_generated(proto_tree_add_uint(lt, hf_line_code, tvb, 0, 0, line.code));
-    } else {
-        proto_item_append_text(li, ": no reply code");
-    }
-    if (line.enhanced.present()) {
-        const std::string_view e = format_enhanced(line.enhanced, enh, sizeof enh);
-        proto_item_append_text(li, "%s", enh);
-        proto_item_set_generated(proto_tree_add_string(lt, hf_line_enhanced, tvb, 0, 0, cstr(pinfo, e)));
-    }
+    if (!e.empty())
+        proto_item_set_generated(proto_tree_add_string(lt, hf_line_enhanced, tvb, 0, 0, enh));
     proto_item_set_generated(proto_tree_add_boolean(lt, hf_line_continued, tvb, 0, 0, line.continued));
     add_line_problems(pinfo, li, line.problems);
 }
@@ -662,16 +700,18 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
         proto_item_set_generated(ri);
         proto_tree* rt = proto_item_add_subtree(ri, ett_reply);
         if (shown(tree)) {
+            Label label("Reply");
             if (r.code)
-                proto_item_append_text(ri, ": %u", r.code);
+                label.add(": ").add(unsigned{r.code});
             if (!enhanced.empty())
-                proto_item_append_text(ri, " %s", enh);
-            proto_item_append_text(ri, " (%s", reply_class_label(klass).data());
+                label.add(' ').add(enhanced);
+            label.add(" (").add(reply_class_label(klass));
             if (r.cause != Cause::none)
-                proto_item_append_text(ri, ", %s", cause_label(r.cause).data());
-            proto_item_append_text(ri, ")");
+                label.add(", ").add(cause_label(r.cause));
+            label.add(')');
             if (r.command.size)
-                proto_item_append_text(ri, " to %s", cstr(pinfo, r.command.view()));
+                label.add(" to ").add(r.command.view());
+            label.set_on(ri);
         }
 
         if (r.code) {
@@ -695,11 +735,14 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
             proto_item_set_generated(ei);
             proto_tree* et = proto_item_add_subtree(ei, ett_enhanced);
             proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_class, tvb, 0, 0, r.enhanced.klass));
-            proto_item* si = proto_tree_add_uint(et, hf_reply_enhanced_subject, tvb, 0, 0, r.enhanced.subject);
-            proto_item_set_generated(si);
             const std::string_view subj = subject_meaning(r.enhanced.subject);
-            if (!subj.empty() && shown(tree))
-                proto_item_append_text(si, " (%s)", cstr(pinfo, subj));
+            proto_item* si =
+                !subj.empty() && shown(tree)
+                    ? proto_tree_add_uint_format_value(et, hf_reply_enhanced_subject, tvb, 0, 0, r.enhanced.subject,
+                                                       "%u (%.*s)", r.enhanced.subject, static_cast<int>(subj.size()),
+                                                       subj.data())
+                    : proto_tree_add_uint(et, hf_reply_enhanced_subject, tvb, 0, 0, r.enhanced.subject);
+            proto_item_set_generated(si);
             proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_detail, tvb, 0, 0, r.enhanced.detail));
             if (referenced(et, hf_reply_enhanced_meaning)) {
                 std::string_view emeaning;
@@ -736,10 +779,13 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
                 proto_tree_add_string(rt, hf_reply_site_meaning, tvb, 0, 0, cstr(pinfo, r.site->meaning)));
         if (r.cause != Cause::none && referenced(rt, hf_reply_cause)) {
             const CauseRow& cause = cause_row(r.cause);
-            proto_item* ci = proto_tree_add_string(rt, hf_reply_cause, tvb, 0, 0, cstr(pinfo, cause.label));
+            const char* value = cstr(pinfo, cause.label);
+            proto_item* ci = !cause.description.empty() && shown(tree)
+                                 ? proto_tree_add_string_format_value(
+                                       rt, hf_reply_cause, tvb, 0, 0, value, "%s (%.*s)", value,
+                                       static_cast<int>(cause.description.size()), cause.description.data())
+                                 : proto_tree_add_string(rt, hf_reply_cause, tvb, 0, 0, value);
             proto_item_set_generated(ci);
-            if (!cause.description.empty() && shown(tree))
-                proto_item_append_text(ci, " (%s)", cstr(pinfo, cause.description));
         }
         if (referenced(rt, hf_reply_advice)) {
             /* The site's advice wins over the built-in one. */
@@ -780,7 +826,7 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
     proto_tree* pt = proto_item_add_subtree(pi, ett_pmtu);
     if (f.verdict != PmtuVerdict::none && pi) {
         if (shown(tree))
-            proto_item_append_text(pi, ": %s", pmtu_verdict_label(f.verdict).data());
+            Label("Path MTU: ").add(pmtu_verdict_label(f.verdict)).set_on(pi);
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_verdict, tvb, 0, 0, static_cast<guint32>(f.verdict)));
     }
     if (f.blackhole)
@@ -880,7 +926,7 @@ void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const
     const char* client = label || referenced(tt, hf_session_client) ? address_string(pinfo, t.client) : "";
     const char* server = label || referenced(tt, hf_session_server) ? address_string(pinfo, t.server) : "";
     if (label)
-        proto_item_append_text(ti, ": %s, %s -> %s", outcome_label(t.outcome).data(), client, server);
+        Label("Transaction: ").add(outcome_label(t.outcome)).add(", ").add(client).add(" -> ").add(server).set_on(ti);
     proto_item_set_generated(proto_tree_add_uint(tt, hf_session_outcome, tvb, 0, 0, static_cast<guint32>(t.outcome)));
     if (referenced(tt, hf_session_client))
         proto_item_set_generated(proto_tree_add_string(tt, hf_session_client, tvb, 0, 0, client));
@@ -901,10 +947,11 @@ void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const
     const bool rcpt = referenced(tt, hf_session_rcpt);
     for (const RecipientResult& r : t.recipients) {
         if (rcpt) {
-            proto_item* ri = proto_tree_add_string(tt, hf_session_rcpt, tvb, 0, 0, cstr(pinfo, r.address));
+            const char* address = cstr(pinfo, r.address);
+            proto_item* ri = r.code && label ? proto_tree_add_string_format_value(tt, hf_session_rcpt, tvb, 0, 0,
+                                                                                  address, "%s (%u)", address, r.code)
+                                             : proto_tree_add_string(tt, hf_session_rcpt, tvb, 0, 0, address);
             proto_item_set_generated(ri);
-            if (r.code && label)
-                proto_item_append_text(ri, " (%u)", r.code);
         }
         proto_item_set_generated(proto_tree_add_uint(tt, hf_session_rcpt_code, tvb, 0, 0, r.code));
     }
@@ -923,32 +970,36 @@ void summarise(packet_info* pinfo, proto_item* top, const FrameFindings& f)
 {
     /* Without a label to write (nobody shows or prints our protocol item)
      * only the Info column marker matters. */
+    const PmtuFinding& p = f.pmtu;
+    if (p.blackhole || p.stall)
+        col_append_str(pinfo->cinfo, COL_INFO, p.stall ? " [PMTU black hole: message stalled]" : " [PMTU black hole]");
     if (!referenced(top, proto_smtp_delivery))
-        top = nullptr;
-    const char* sep = ": ";
+        return;
+    Label label("SMTP Delivery");
+    std::string_view sep = ": ";
     char enh[kEnhancedBufferSize];
     for (const ReplyRecord& r : f.replies) {
         if (r.reply_class() != ReplyClass::transient && r.reply_class() != ReplyClass::permanent)
             continue;
-        if (!top)
-            break;
-        const std::string_view e = format_enhanced(r.enhanced, enh, sizeof enh);
-        proto_item_append_text(top, "%s%u%s%s%s%s", sep, r.code, e.empty() ? "" : " ", e.empty() ? "" : enh,
-                               r.cause != Cause::none ? " " : "",
-                               r.cause != Cause::none ? cause_label(r.cause).data() : "");
+        label.add(sep).add(unsigned{r.code});
+        if (const std::string_view e = format_enhanced(r.enhanced, enh, sizeof enh); !e.empty())
+            label.add(' ').add(e);
+        if (r.cause != Cause::none)
+            label.add(' ').add(cause_label(r.cause));
         sep = ", ";
     }
-    const PmtuFinding& p = f.pmtu;
     if (p.blackhole || p.stall) {
-        if (top)
-            proto_item_append_text(top, "%sprobable PMTU black hole, path MTU %u-%u%s", sep, p.mtu_lower, p.mtu_upper,
-                               p.stall ? ", message transfer stalled" : "");
-        col_append_str(pinfo->cinfo, COL_INFO, p.stall ? " [PMTU black hole: message stalled]" : " [PMTU black hole]");
-    } else if (p.verdict != PmtuVerdict::none && top) {
-        proto_item_append_text(top, "%spath MTU %s", sep, pmtu_verdict_label(p.verdict).data());
-    } else if (p.ptb_here && top) {
-        proto_item_append_text(top, "%sICMP too big, next-hop MTU %u", sep, p.next_hop_mtu);
+        label.add(sep).add("probable PMTU black hole, path MTU ").add(p.mtu_lower).add('-').add(p.mtu_upper);
+        if (p.stall)
+            label.add(", message transfer stalled");
+    } else if (p.verdict != PmtuVerdict::none) {
+        label.add(sep).add("path MTU ").add(pmtu_verdict_label(p.verdict));
+    } else if (p.ptb_here) {
+        label.add(sep).add("ICMP too big, next-hop MTU ").add(p.next_hop_mtu);
+    } else if (sep == ": ") {
+        return;  /* nothing to add to the protocol's name */
     }
+    label.set_on(top);
 }
 
 int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)

@@ -212,6 +212,7 @@ public:
     void clear()
     {
         last_ = nullptr;
+        last_findings_ = nullptr;
         connections_.clear();
         frames_.clear();
         std::vector<bool>().swap(marked_);
@@ -229,10 +230,16 @@ private:
 
     FrameFindings& findings(std::uint32_t frame)
     {
+        // A frame's findings are written in a burst (every line of a reply):
+        // the last entry is kept at hand (map elements never move).
+        if (last_findings_ && last_frame_ == frame)
+            return *last_findings_;
         if (frame >= marked_.size())
             marked_.resize(std::max<std::size_t>(frame + 1, marked_.size() * 2), false);
         marked_[frame] = true;
-        return frames_[frame];
+        last_frame_ = frame;
+        last_findings_ = &frames_[frame];
+        return *last_findings_;
     }
 
     // The connection's SMTP session; the sender of this segment tells which
@@ -355,17 +362,21 @@ private:
         LineRecord line;
         ReplyRecord reply;
         const bool complete = s.on_reply_line(raw, frame_number, t_ns, line, reply);
+        const bool keep_line = line.continued || line.index > 0 || line.problems;
+        if (!keep_line && !complete)
+            return;  // a plain line of a reply still being read
         FrameFindings& f = findings(frame_number);
-        if (line.continued || line.index > 0 || line.problems) {
+        if (keep_line) {
             if (f.lines.size() < kMaxLinesPerFrame)
                 f.lines.push_back(line);
             else
                 ++f.lines_dropped;
         }
-        if (complete && f.replies.size() < kMaxRepliesPerFrame)
-            f.replies.push_back(reply);
-        if (complete)
+        if (complete) {
+            if (f.replies.size() < kMaxRepliesPerFrame)
+                f.replies.push_back(reply);
             collect_summary(s, frame_number);
+        }
     }
 
     PmtuDetector detector_;
@@ -375,6 +386,8 @@ private:
     Entry* last_ = nullptr;  // the connection of the previous segment
     std::unordered_map<std::uint32_t, FrameFindings> frames_;
     std::vector<bool> marked_;  // frames that have an entry in frames_
+    FrameFindings* last_findings_ = nullptr;  // the entry findings() returned last
+    std::uint32_t last_frame_ = 0;
 };
 
 }  // namespace smtp_delivery

@@ -101,12 +101,14 @@ inline void append_lower(std::string& out, std::string_view s)
 
 // Text of a reply, possibly spread over several lines, already lower-cased
 // (append_lower) so that the hundreds of look-ups per failure are plain
-// substring searches. Every piece is searched, so a vendor wording split
-// across lines by the server still counts when it stays within one line.
+// substring searches. Pieces are searched one by one, so a wording counts
+// only within one line (the session keeps a reply's lines in one buffer,
+// separated by a line feed, which no needle contains: one piece suffices).
 //
-// A failure is checked against a few hundred needles; most share no pair of
-// adjacent characters with the text at all. A bitmap of the text's character
-// pairs, built on the first search, turns those into one bit test.
+// A failure is checked against a few hundred needles, and most share few
+// pairs of adjacent characters with the text. A bitmap of the text's
+// character pairs, built on the first search, rejects a needle as soon as
+// one of its pairs is missing, before any search of the text.
 struct ReplyText {
     const std::string_view* pieces = nullptr;  // lower-case
     std::size_t count = 0;
@@ -119,8 +121,9 @@ struct ReplyText {
         if (lower_needle.size() >= 2) {
             if (!indexed_)
                 index();
-            if (!has_pair(lower_needle[0], lower_needle[1]))
-                return false;
+            for (std::size_t k = 1; k < lower_needle.size(); ++k)
+                if (!has_pair(lower_needle[k - 1], lower_needle[k]))
+                    return false;
         }
         for (std::size_t i = 0; i < count; ++i)
             if (pieces[i].find(lower_needle) != std::string_view::npos)
@@ -129,9 +132,10 @@ struct ReplyText {
     }
 
 private:
+    static constexpr std::size_t kPairBits = 4096;
     static std::size_t pair_bit(char a, char b) noexcept
     {
-        return (static_cast<unsigned char>(a) * 31u + static_cast<unsigned char>(b)) & 1023u;
+        return (static_cast<unsigned char>(a) * 67u + static_cast<unsigned char>(b)) & (kPairBits - 1);
     }
     bool has_pair(char a, char b) const noexcept
     {
@@ -148,7 +152,7 @@ private:
         indexed_ = true;
     }
 
-    mutable std::array<std::uint64_t, 16> pairs_{};
+    mutable std::array<std::uint64_t, kPairBits / 64> pairs_{};
     mutable bool indexed_ = false;
 };
 

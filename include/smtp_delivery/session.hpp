@@ -231,7 +231,7 @@ public:
             current_.enhanced = line.enhanced;
             current_.first_frame = frame;
             text_.clear();
-            text_starts_.clear();
+            keep_text_ = text_matters(line.code);
         } else {
             if (line.code != current_.code)
                 current_.code_mismatch = true;
@@ -245,10 +245,10 @@ public:
         current_.problems |= line.problems;
         ++lines_in_reply_;
         if (lines_in_reply_ <= limits_.max_reply_lines) {
-            if (text_.size() < limits_.max_reply_text) {
-                const std::size_t room = limits_.max_reply_text - text_.size();
-                text_starts_.push_back(static_cast<std::uint32_t>(text_.size()));
-                append_lower(text_, line.text.substr(0, room));
+            if (keep_text_ && text_.size() < limits_.max_reply_text) {
+                if (!text_.empty())
+                    text_.push_back('\n');  // no wording is looked for across lines
+                append_lower(text_, line.text.substr(0, limits_.max_reply_text - text_.size()));
             }
         } else {
             current_.lines_truncated = true;
@@ -501,15 +501,16 @@ private:
         update_state(current_);
         track_transaction(answered, current_);
 
-        // Cause and vendor from code, enhanced code and text.
-        std::array<std::string_view, 64> pieces{};
-        std::size_t n = 0;
-        for (std::size_t i = 0; i < text_starts_.size() && n < pieces.size(); ++i) {
-            const std::size_t begin = text_starts_[i];
-            const std::size_t end = i + 1 < text_starts_.size() ? text_starts_[i + 1] : text_.size();
-            pieces[n++] = std::string_view(text_).substr(begin, end - begin);
-        }
-        const ReplyText text{pieces.data(), n};
+        if (keep_text_)
+            explain_from_text();
+        out = current_;
+    }
+
+    // Cause, vendor meaning and site rule from code, enhanced code and text.
+    void explain_from_text()
+    {
+        const std::string_view whole = text_;
+        const ReplyText text{&whole, 1};
         // Vendor readings and causes explain failures; success needs neither.
         const unsigned failure_class = current_.code / 100u;
         if (failure_class == 4 || failure_class == 5)
@@ -520,7 +521,14 @@ private:
             if (current_.site && current_.site->cause != Cause::none)
                 current_.cause = current_.site->cause;
         }
-        out = current_;
+    }
+
+    // The text of a reply is read for causes and vendor meanings, which
+    // explain failures, and for the site's own rules, which may name any code.
+    bool text_matters(unsigned code) const noexcept
+    {
+        const unsigned klass = code / 100u;
+        return klass == 4 || klass == 5 || (site_rules_ && site_rules_->size() > 0);
     }
 
     // Follows the message transaction; a reply that decides its fate leaves
@@ -650,7 +658,7 @@ private:
     RingQueue<Pending> pending_;
     ReplyRecord current_;
     std::string text_;  // the reply's text, lower-cased, for the cause and vendor look-ups
-    std::vector<std::uint32_t> text_starts_;
+    bool keep_text_ = false;  // this reply's text is worth reading (text_matters)
     std::size_t lines_in_reply_ = 0;
     std::uint32_t replies_ = 0;
     enum class BodyState : std::uint8_t { line_start, dot, dot_cr, mid_line };

@@ -64,7 +64,7 @@ row "default" "$PACKETS" -
 row "two-pass (-2)" "$PACKETS" - -2
 row "expert (-q -z expert)" "$PACKETS" - -q -z expert
 row "fields (-T fields)" "$TREE_PACKETS" - "${FIELDS[@]}"
-row "+fields + plugin field" "$TREE_PACKETS" "${FIELDS[*]}" "${FIELDS[@]}" -e smtp_delivery.reply.cause
+row "+fields + plugin field" "$TREE_PACKETS" "${FIELDS[*]} -e smtp.rsp.parameter" "${FIELDS[@]}" -e smtp_delivery.reply.cause
 row "filter (-Y smtp)" "$TREE_PACKETS" - -Y smtp
 row "+filter -Y smtp_delivery" "$TREE_PACKETS" "-Y smtp" -Y smtp_delivery
 row "verbose (-V)" "$TREE_PACKETS" - -V

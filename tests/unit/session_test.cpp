@@ -405,6 +405,21 @@ TEST(Transaction, StallThenClose)
     EXPECT_EQ(s.outcome, Outcome::stalled);
 }
 
+// The lines of a reply are read one by one: a wording found on any line
+// counts, a wording cut in two by a line break does not.
+TEST(Session, ReplyTextIsReadLineByLine)
+{
+    Harness second_line;
+    second_line.reply({"450-4.2.0 Recipient address rejected:\r\n", "450 4.2.0 Mailbox full\r\n"}, 5, 0);
+    ASSERT_EQ(second_line.replies.size(), 1u);
+    EXPECT_EQ(second_line.replies[0].cause, Cause::mailbox_full);
+
+    Harness split;
+    split.reply({"450-4.2.0 Recipient mailbox\r\n", "450 4.2.0 full\r\n"}, 5, 0);
+    ASSERT_EQ(split.replies.size(), 1u);
+    EXPECT_NE(split.replies[0].cause, Cause::mailbox_full);
+}
+
 TEST(Transaction, EnvelopeAddresses)
 {
     EXPECT_EQ(envelope_address("FROM:<a@example.org> SIZE=1"), "a@example.org");
@@ -431,6 +446,32 @@ TEST(SiteRulesTest, ParseAndMatch)
     const std::string_view text = "whatever";
     EXPECT_NE(rules.match(450, {4, 7, 1}, ReplyText{&text, 1}), nullptr);
     EXPECT_EQ(rules.match(450, {4, 7, 2}, ReplyText{&text, 1}), nullptr);
+}
+
+// Success replies are not read for causes, but a site rule may still name
+// one by its text; a failure is read either way.
+TEST(SiteRulesTest, TextRuleMatchesSuccessReplies)
+{
+    SiteRules rules;
+    SiteRule r;
+    ASSERT_EQ(parse_site_rule("", "", "Queued as", "accepted for relay", "", "", r), "");
+    rules.add(r);
+    SmtpSession with_rules(SessionLimits{}, &rules);
+    SmtpSession without_rules(SessionLimits{}, nullptr);
+    for (SmtpSession* s : {&with_rules, &without_rules}) {
+        LineRecord line;
+        ReplyRecord ok, failed;
+        ASSERT_TRUE(s->on_reply_line("250 2.0.0 Ok: queued as 4F1C2\r\n", 7, 0, line, ok));
+        ASSERT_TRUE(s->on_reply_line("452 4.2.2 Mailbox full\r\n", 9, 0, line, failed));
+        EXPECT_EQ(ok.cause, Cause::none);
+        EXPECT_EQ(failed.cause, Cause::mailbox_full);
+        if (s == &with_rules) {
+            ASSERT_NE(ok.site, nullptr);
+            EXPECT_EQ(ok.site->meaning, "accepted for relay");
+        } else {
+            EXPECT_EQ(ok.site, nullptr);
+        }
+    }
 }
 
 }  // namespace
