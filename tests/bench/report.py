@@ -50,8 +50,8 @@ def bench(args):
         if f[0] == 'ERR':
             d['err'] += 1
             continue
-        d[side].append((float(f[0]), int(f[1]), cpu_of(f)))
-    headers = ['mode', 'time with (s)', 'time without (s)', 'time ratio', 'target', 'time',
+        d[side].append((float(f[0]), int(f[1]), cpu_of(f), _r))
+    headers = ['mode', 'time with (s)', 'time without (s)', 'time ratio', 'paired ratio', 'target', 'time',
                'CPU with (s)', 'CPU without (s)', 'CPU ratio',
                'RSS with (MB)', 'RSS without (MB)', 'RSS ratio', 'RSS']
     rows = []
@@ -64,16 +64,21 @@ def bench(args):
         cw = median([x[2] for x in d['with'] if x[2] is not None])
         co = median([x[2] for x in base['without'] if x[2] is not None])
         rt, rm, rc = ratio(tw, to), ratio(mw, mo), ratio(cw, co)
+        # Each round's own ratio (its two runs ran back to back), then the median:
+        # drift over the run cancels out.
+        base_by_round = {x[3]: x[0] for x in base['without']}
+        rp = median([x[0] / base_by_round[x[3]] for x in d['with'] if base_by_round.get(x[3])])
         label = name if d['vs'] == '-' else '%s (vs %s)' % (name, d['vs'])
         if d['err']:
             label += ' [%d ERR]' % d['err']
         rows.append([label, fmt(tw, '.2f'), fmt(to, '.2f'), fmt(rt, '.3f') + 'x' if rt else '-',
-                     '<=%.2fx' % d['target'], '-' if rt is None else ('PASS' if rt <= d['target'] else 'FAIL'),
+                     fmt(rp, '.3f') + 'x' if rp else '-', '<=%.2fx' % d['target'], '-' if rt is None else ('PASS' if rt <= d['target'] else 'FAIL'),
                      fmt(cw, '.2f'), fmt(co, '.2f'), fmt(rc, '.3f') + 'x' if rc else '-',
                      fmt(mw and mw / 1024, '.0f'), fmt(mo and mo / 1024, '.0f'),
                      fmt(rm, '.3f') + 'x' if rm else '-',
                      '-' if rm is None else ('PASS' if rm <= MEM_TARGET else 'FAIL')])
-    notes = ['Medians over the rounds; time = wall clock (PASS/FAIL is judged on it), CPU = user + system '
+    notes = ['Medians over the rounds; time = wall clock (PASS/FAIL is judged on the ratio of medians), '
+             'paired ratio = median of each round\'s with/without ratio, CPU = user + system '
              'time (less sensitive to other load on the machine), RSS = peak resident set (GNU time %M).',
              'Rows starting with "+" run a command only possible with the plugin and compare it with the '
              '"without" run of the row named in "vs".',
