@@ -626,6 +626,8 @@ public:
     Label& add(std::string_view s)
     {
         const std::size_t n = std::min(s.size(), sizeof buf_ - 1 - size_);
+        if (n == 0)
+            return *this;  // an empty view may carry no pointer at all
         std::memcpy(buf_ + size_, s.data(), n);
         size_ += n;
         return *this;
