@@ -209,9 +209,9 @@ constexpr Cause cause_from_basic_code(unsigned code) noexcept
 inline Cause classify_cause(unsigned code, const EnhancedCode& e, const ReplyText& text,
                             const VendorRow* vendor) noexcept
 {
-    const unsigned klass = code / 100;
-    if (klass != 4 && klass != 5)
+    if (!is_failure(code))
         return Cause::none;
+    const unsigned klass = code / 100;
     if (vendor && vendor->cause != Cause::none)
         return vendor->cause;
     for (const auto& rule : kCauseTextRules)

@@ -512,8 +512,7 @@ private:
         const std::string_view whole = text_;
         const ReplyText text{&whole, 1};
         // Vendor readings and causes explain failures; success needs neither.
-        const unsigned failure_class = current_.code / 100u;
-        if (failure_class == 4 || failure_class == 5)
+        if (is_failure(current_.code))
             current_.vendor = find_vendor(current_.code, current_.enhanced, text);
         current_.cause = classify_cause(current_.code, current_.enhanced, text, current_.vendor);
         if (site_rules_) {
@@ -527,8 +526,7 @@ private:
     // explain failures, and for the site's own rules, which may name any code.
     bool text_matters(unsigned code) const noexcept
     {
-        const unsigned klass = code / 100u;
-        return klass == 4 || klass == 5 || (site_rules_ && site_rules_->size() > 0);
+        return is_failure(code) || (site_rules_ && site_rules_->size() > 0);
     }
 
     // Follows the message transaction; a reply that decides its fate leaves
@@ -537,7 +535,7 @@ private:
     {
         const std::string_view verb = r.command.view();
         const unsigned klass = r.code / 100u;
-        const bool failed = klass == 4 || klass == 5;
+        const bool failed = is_failure(r.code);
         if (verb == "STARTTLS" && r.code == 220)
             tls_started_ = true;
         if (!txn_open_) {

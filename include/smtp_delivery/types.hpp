@@ -28,6 +28,13 @@ constexpr ReplyClass reply_class_of(unsigned code) noexcept
     }
 }
 
+// Transient or permanent: the replies that causes and vendor meanings explain.
+constexpr bool is_failure(unsigned code) noexcept
+{
+    const ReplyClass c = reply_class_of(code);
+    return c == ReplyClass::transient || c == ReplyClass::permanent;
+}
+
 constexpr std::string_view reply_class_label(ReplyClass c) noexcept
 {
     switch (c) {
