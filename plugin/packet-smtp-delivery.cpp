@@ -622,7 +622,13 @@ void add_line_problems(packet_info* pinfo, proto_item* item, std::uint16_t probl
  * the item. Text beyond Wireshark's label length is cut, as Wireshark would. */
 class Label {
 public:
-    explicit Label(std::string_view start) { add(start); }
+    /* Starts with the name the field was registered with, as Wireshark's
+     * own label would. */
+    explicit Label(int hf)
+    {
+        if (const char* name = proto_registrar_get_name(hf))
+            add(name);
+    }
     Label& add(std::string_view s)
     {
         const std::size_t n = std::min(s.size(), sizeof buf_ - 1 - size_);
@@ -666,8 +672,8 @@ void show_line(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const LineRe
     proto_tree* lt = proto_item_add_subtree(li, ett_line);
     const std::string_view e = format_enhanced(line.enhanced, enh, sizeof enh);
     if (shown(tree)) {
-        Label label("Reply line ");
-        label.add(line.index + 1u).add(": ");
+        Label label(hf_line);
+        label.add(' ').add(line.index + 1u).add(": ");
         if (line.code)
             label.add(unsigned{line.code}).add(line.continued ? '-' : ' ');
         else
@@ -702,7 +708,7 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
         proto_item_set_generated(ri);
         proto_tree* rt = proto_item_add_subtree(ri, ett_reply);
         if (shown(tree)) {
-            Label label("Reply");
+            Label label(hf_reply);
             if (r.code)
                 label.add(": ").add(unsigned{r.code});
             if (!enhanced.empty())
@@ -828,7 +834,7 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
     proto_tree* pt = proto_item_add_subtree(pi, ett_pmtu);
     if (f.verdict != PmtuVerdict::none && pi) {
         if (shown(tree))
-            Label("Path MTU: ").add(pmtu_verdict_label(f.verdict)).set_on(pi);
+            Label(hf_pmtu).add(": ").add(pmtu_verdict_label(f.verdict)).set_on(pi);
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_verdict, tvb, 0, 0, static_cast<guint32>(f.verdict)));
     }
     if (f.blackhole)
@@ -928,7 +934,7 @@ void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const
     const char* client = label || referenced(tt, hf_session_client) ? address_string(pinfo, t.client) : "";
     const char* server = label || referenced(tt, hf_session_server) ? address_string(pinfo, t.server) : "";
     if (label)
-        Label("Transaction: ").add(outcome_label(t.outcome)).add(", ").add(client).add(" -> ").add(server).set_on(ti);
+        Label(hf_session).add(": ").add(outcome_label(t.outcome)).add(", ").add(client).add(" -> ").add(server).set_on(ti);
     proto_item_set_generated(proto_tree_add_uint(tt, hf_session_outcome, tvb, 0, 0, static_cast<guint32>(t.outcome)));
     if (referenced(tt, hf_session_client))
         proto_item_set_generated(proto_tree_add_string(tt, hf_session_client, tvb, 0, 0, client));
@@ -977,7 +983,7 @@ void summarise(packet_info* pinfo, proto_item* top, const FrameFindings& f)
         col_append_str(pinfo->cinfo, COL_INFO, p.stall ? " [PMTU black hole: message stalled]" : " [PMTU black hole]");
     if (!referenced(top, proto_smtp_delivery))
         return;
-    Label label("SMTP Delivery");
+    Label label(proto_smtp_delivery);
     std::string_view sep = ": ";
     char enh[kEnhancedBufferSize];
     for (const ReplyRecord& r : f.replies) {
