@@ -74,8 +74,9 @@ struct ReplyTracker {
         }
         problems = static_cast<std::uint16_t>(problems | l.problems);
         ++lines;
-        // A line ends its reply unless it announces a continuation with a code.
-        SD_CHECK(complete == !(l.continued && !(l.problems & kNoCode)));
+        // A line ends its reply unless it announces a continuation with a
+        // usable code ("000-" has digits but no code).
+        SD_CHECK(complete == !(l.continued && !(l.problems & kNoCode) && l.code != 0));
         if (!complete)
             return;
         ++replies;
