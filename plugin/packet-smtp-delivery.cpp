@@ -33,6 +33,8 @@ using namespace smtp_delivery;
 namespace {
 
 int proto_smtp_delivery = -1;
+int proto_smtp_delivery_post = -1;  // helper protocol of the post-dissector's handle
+const char* proto_short_name = "";   // of SMTP Delivery, for expert infos
 int smtp_delivery_tap = -1;
 dissector_handle_t smtp_delivery_handle;
 
@@ -424,6 +426,43 @@ Layers scan_layers(const packet_info* pinfo)
     return l;
 }
 
+/* Where the IP header with these addresses starts in the frame, when the
+ * addresses are not the header's own bytes; `length` when it is not there. */
+SD_COLD std::size_t find_network_header(const std::uint8_t* base, std::size_t length, const std::uint8_t* s,
+                                        const std::uint8_t* d, std::size_t n, std::size_t src_offset,
+                                        unsigned version)
+{
+    /* Source and destination side by side, as in the header, with the
+     * right version in front: first where the last frame had them (the
+     * link layer rarely changes within a capture), else the first place
+     * they occur. */
+    std::array<std::uint8_t, 32> pair;
+    std::memcpy(pair.data(), s, n);
+    std::memcpy(pair.data() + n, d, n);
+    const auto header_at = [&](std::size_t at) {
+        return at + src_offset + 2 * n <= length && (base[at] >> 4) == version &&
+               std::memcmp(base + at + src_offset, pair.data(), 2 * n) == 0;
+    };
+    static std::size_t last_offset = 14;
+    std::size_t offset = length;
+    if (header_at(last_offset)) {
+        offset = last_offset;
+    } else {
+        for (std::size_t from = src_offset; from + 2 * n <= length;) {
+            const void* hit = memmem(base + from, length - from, pair.data(), 2 * n);
+            if (!hit)
+                break;
+            const auto at = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - base);
+            if (header_at(at - src_offset)) {
+                offset = last_offset = at - src_offset;
+                break;
+            }
+            from = at + 1;
+        }
+    }
+    return offset;
+}
+
 /* The innermost IP header of the frame. The IP dissector took the network
  * addresses from it: IPv4 points them into the frame (set_address_tvb), so
  * the header is found without parsing any link layer or tunnel; IPv6 points
@@ -456,34 +495,7 @@ Bytes network_header(tvbuff_t* tvb, const packet_info* pinfo)
     if (d == s + n && s >= base + src_offset && s + 2 * n <= base + length) {
         offset = static_cast<std::size_t>(s - base) - src_offset;
     } else {
-        /* Source and destination side by side, as in the header, with the
-         * right version in front: first where the last frame had them (the
-         * link layer rarely changes within a capture), else the first place
-         * they occur. */
-        std::array<std::uint8_t, 32> pair;
-        std::memcpy(pair.data(), s, n);
-        std::memcpy(pair.data() + n, d, n);
-        const auto header_at = [&](std::size_t at) {
-            return at + src_offset + 2 * n <= length && (base[at] >> 4) == version &&
-                   std::memcmp(base + at + src_offset, pair.data(), 2 * n) == 0;
-        };
-        static std::size_t last_offset = 14;
-        offset = length;
-        if (header_at(last_offset)) {
-            offset = last_offset;
-        } else {
-            for (std::size_t from = src_offset; from + 2 * n <= length;) {
-                const void* hit = memmem(base + from, length - from, pair.data(), 2 * n);
-                if (!hit)
-                    break;
-                const auto at = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - base);
-                if (header_at(at - src_offset)) {
-                    offset = last_offset = at - src_offset;
-                    break;
-                }
-                from = at + 1;
-            }
-        }
+        offset = find_network_header(base, length, s, d, n, src_offset, version);
         if (offset == length)
             return {};
     }
@@ -504,10 +516,20 @@ Bytes icmp_message(const Bytes& ip_bytes, const Bytes& frame, int family)
     return offset >= 8 ? frame.from(offset - 8) : Bytes{};
 }
 
+/* An ICMP error: the TCP header inside is a quote, not a segment. */
+SD_COLD void read_icmp_error(tvbuff_t* tvb, packet_info* pinfo, const Bytes& ip_bytes, int family)
+{
+    const guint length = tvb_captured_length(tvb);
+    const Bytes frame{tvb_get_ptr(tvb, 0, static_cast<gint>(length)), length};
+    PacketTooBig ptb;
+    if (parse_packet_too_big(icmp_message(ip_bytes, frame, family), family, ptb))
+        g_analysis.on_packet_too_big(ptb, pinfo->num);
+}
+
 /* The TLS dissector adds each record it decrypted in this frame as a data
  * source of its own, in record order: with the session keys, the SMTP
  * dialogue after STARTTLS (or on an SMTPS port) is read from there. */
-void read_decrypted(packet_info* pinfo, ConnectionRef conn, const Segment& seg)
+SD_COLD void read_decrypted(packet_info* pinfo, ConnectionRef conn, const Segment& seg)
 {
     static constexpr std::string_view kDecrypted = "Decrypted TLS";
     for (GSList* node = pinfo->data_src; node; node = node->next) {
@@ -537,12 +559,7 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo)
     if (!ip_bytes.data)
         return;
     if (layers.icmp_family) {
-        /* An ICMP error: the TCP header inside is a quote, not a segment. */
-        const guint length = tvb_captured_length(tvb);
-        const Bytes frame{tvb_get_ptr(tvb, 0, static_cast<gint>(length)), length};
-        PacketTooBig ptb;
-        if (parse_packet_too_big(icmp_message(ip_bytes, frame, layers.icmp_family), layers.icmp_family, ptb))
-            g_analysis.on_packet_too_big(ptb, pinfo->num);
+        read_icmp_error(tvb, pinfo, ip_bytes, layers.icmp_family);
         return;
     }
     Segment seg;
@@ -1022,6 +1039,11 @@ int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, v
      * but still raise the expert info, mark the Info column and feed the
      * taps. */
 
+    /* The handle belongs to a helper protocol, for which Wireshark names no
+     * protocol while we run: expert infos are ours. */
+    const char* const saved_proto = pinfo->current_proto;
+    pinfo->current_proto = proto_short_name;
+
     /* Statistics see every frame with findings, on every pass. */
     tap_queue_packet(smtp_delivery_tap, pinfo, findings);
 
@@ -1048,6 +1070,7 @@ int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, v
     if (findings->lines_dropped)
         expert_add_info_format(pinfo, top, &ei_limit, "Limit reached: %u more reply lines in this frame not shown",
                                findings->lines_dropped);
+    pinfo->current_proto = saved_proto;
     return tvb_captured_length(tvb);
 }
 
@@ -1255,7 +1278,16 @@ void proto_register_smtp_delivery(void)
                                   "the built-in table",
                                   site_uat);
 
-    smtp_delivery_handle = create_dissector_handle(dissect_smtp_delivery, proto_smtp_delivery);
+    /* Wireshark calls every post-dissector on every frame. For a handle of
+     * a "protocol in name only" it skips recording and then removing a
+     * protocol layer (the frame usually has nothing for us), which costs
+     * more instructions than our own analysis of the frame. The parent
+     * protocol still enables and disables it. */
+    proto_smtp_delivery_post = proto_register_protocol_in_name_only(
+        "SMTP Delivery post-dissector", "SMTP Delivery post-dissector", "smtp_delivery.postdissector", proto_smtp_delivery,
+        FT_PROTOCOL);
+    proto_short_name = proto_get_protocol_short_name(find_protocol_by_id(proto_smtp_delivery));
+    smtp_delivery_handle = create_dissector_handle(dissect_smtp_delivery, proto_smtp_delivery_post);
     register_postdissector(smtp_delivery_handle);
     smtp_delivery_tap = register_tap("smtp_delivery");
     register_cleanup_routine(cleanup_analysis);

@@ -93,6 +93,8 @@ struct ConnectionRef {
 };
 
 class Analysis {
+    using Entry = std::pair<const FlowKey, Connection>;
+
 public:
     explicit Analysis(PmtuSettings settings = {}) : detector_(settings) {}
     Analysis(const Analysis&) = delete;  // last_ points into this object's table
@@ -120,21 +122,13 @@ public:
         Entry* entry = last_ && last_->first == key ? last_ : nullptr;
         if (!entry) {
             auto it = connections_.find(key);
-            if (it == connections_.end())
-                it = connections_.emplace(key, Connection{}).first;
-            entry = &*it;  // element addresses survive rehashing
-        }
-        if ((seg.tcp.flags & kSyn) && !(seg.tcp.flags & kAck) && entry->second.dir[0].have_snd_nxt &&
-            entry->second.dir[1].have_snd_nxt) {
-            entry->second = Connection{};  // the port pair is reused by a new connection
+            entry = it != connections_.end() ? &*it : add_connection(key);  // addresses survive rehashing
         }
         last_ = entry;
         ref.conn = &entry->second;
         ref.key = &entry->first;
-        if ((seg.tcp.flags & kSyn) && !ref.conn->opener) {
-            const bool sender_opens = !(seg.tcp.flags & kAck);
-            ref.conn->opener = (ref.forward == sender_opens) ? 1 : 2;
-        }
+        if (seg.tcp.flags & kSyn)
+            on_syn(*ref.conn, seg.tcp.flags, ref.forward);
         if (smtp.present && !ref.conn->smtp && !ref.conn->smtp_closed)
             start_smtp(ref, smtp, payload);
         const bool verdict =
@@ -143,25 +137,8 @@ public:
             tie_to_smtp(ref, seg.frame);
         if (ref.conn->smtp)
             read_stream(ref, seg, payload);
-        const int d = ref.forward ? 0 : 1;
-        if (seg.tcp.flags & (kFin | kRst)) {
-            if (SmtpSession* s = ref.conn->session()) {
-                s->end_of_connection();
-                collect_summary(*s, seg.frame);
-            }
-        }
-        if (seg.tcp.flags & kFin)
-            ref.conn->fin[d] = true;
-        if ((seg.tcp.flags & kRst) || (ref.conn->fin[0] && ref.conn->fin[1])) {
-            // Closed: what the detector tracked in flight and the SMTP
-            // session (its summary is out) are of no more use.
-            ref.conn->dir[0].release();
-            ref.conn->dir[1].release();
-            if (ref.conn->smtp) {
-                ref.conn->smtp.reset();
-                ref.conn->smtp_closed = true;
-            }
-        }
+        if (seg.tcp.flags & (kFin | kRst))
+            on_fin_or_rst(ref, seg);
         return ref;
     }
 
@@ -263,10 +240,48 @@ private:
             f.session.set_endpoints(k.b, k.port_b, k.a, k.port_a);
     }
 
+    SD_COLD Entry* add_connection(const FlowKey& key)
+    {
+        return &*connections_.emplace(key, Connection{}).first;
+    }
+
+    // A SYN: a new connection may reuse the port pair, and the SYN's
+    // sender is the client.
+    SD_COLD static void on_syn(Connection& conn, std::uint16_t flags, bool forward)
+    {
+        const bool sender_opens = !(flags & kAck);
+        if (sender_opens && conn.dir[0].have_snd_nxt && conn.dir[1].have_snd_nxt)
+            conn = Connection{};  // the port pair is reused by a new connection
+        if (!conn.opener)
+            conn.opener = (forward == sender_opens) ? 1 : 2;
+    }
+
+    // A FIN or RST: the SMTP session ends; once both sides are done the
+    // connection's state is released.
+    SD_COLD void on_fin_or_rst(ConnectionRef ref, const Segment& seg)
+    {
+        if (SmtpSession* s = ref.conn->session()) {
+            s->end_of_connection();
+            collect_summary(*s, seg.frame);
+        }
+        if (seg.tcp.flags & kFin)
+            ref.conn->fin[ref.forward ? 0 : 1] = true;
+        if ((seg.tcp.flags & kRst) || (ref.conn->fin[0] && ref.conn->fin[1])) {
+            // Closed: what the detector tracked in flight and the SMTP
+            // session (its summary is out) are of no more use.
+            ref.conn->dir[0].release();
+            ref.conn->dir[1].release();
+            if (ref.conn->smtp) {
+                ref.conn->smtp.reset();
+                ref.conn->smtp_closed = true;
+            }
+        }
+    }
+
     // The connection turns out to carry SMTP. Who the client is: the sender
     // of the SYN; else the side away from the port the SMTP dissector was
     // chosen for; else, from this first payload, replies start with a code.
-    void start_smtp(ConnectionRef ref, const SmtpHint& hint, std::string_view payload)
+    SD_COLD void start_smtp(ConnectionRef ref, const SmtpHint& hint, std::string_view payload)
     {
         ref.conn->smtp = std::make_unique<SmtpFlow>(&site_rules_);
         if (hint.over_tls)
@@ -340,7 +355,7 @@ private:
 
     // A black hole in the client's direction while it sends a message body
     // stalls the transaction.
-    void tie_to_smtp(ConnectionRef ref, std::uint32_t frame)
+    SD_COLD void tie_to_smtp(ConnectionRef ref, std::uint32_t frame)
     {
         SmtpSession* s = ref.conn->session();
         if (s && s->awaiting_message_reply()) {
@@ -381,7 +396,6 @@ private:
 
     PmtuDetector detector_;
     SiteRules site_rules_;
-    using Entry = std::pair<const FlowKey, Connection>;
     std::unordered_map<FlowKey, Connection, FlowKeyHash> connections_;
     Entry* last_ = nullptr;  // the connection of the previous segment
     std::unordered_map<std::uint32_t, FrameFindings> frames_;

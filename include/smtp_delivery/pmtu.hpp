@@ -272,28 +272,9 @@ private:
         s.last_ack = tcp.ack;
         s.have_last_ack = true;
 
-        // The black-holed data got through.
         if (s.verdict == PmtuVerdict::blackhole ||
-            (s.shrunk && s.verdict != PmtuVerdict::recovered && s.verdict != PmtuVerdict::ptb_honoured)) {
-            if (s.blackhole_first_frame && seq_lt(s.blackhole_seq, tcp.ack) && s.shrunk) {
-                s.verdict = PmtuVerdict::recovered;
-                s.max_acked = std::max(s.max_acked, s.shrunk_size);
-                PmtuFinding& f = sink(seg.frame);
-                f.verdict = s.verdict;
-                f.recovered_here = true;
-                f.recovered_size = s.shrunk_size;
-                f.recovery_ns = seg.t_ns - s.blackhole_first_t;
-                f.original_in = s.blackhole_first_frame;
-                fill_bounds(s, f);
-                s.shrunk = false;
-            } else if (s.verdict == PmtuVerdict::blackhole && seq_lt(s.blackhole_seq, tcp.ack) && !s.shrunk) {
-                // Acknowledged at full size after all: not a black hole.
-                s.verdict = PmtuVerdict::inconclusive;
-                PmtuFinding& f = sink(seg.frame);
-                f.verdict = s.verdict;
-                fill_bounds(s, f);
-            }
-        }
+            (s.shrunk && s.verdict != PmtuVerdict::recovered && s.verdict != PmtuVerdict::ptb_honoured))
+            ack_after_blackhole(s, seg, sink);
 
         auto& out = s.outstanding;
         std::size_t keep = 0;
@@ -314,33 +295,67 @@ private:
             }
             if (later_sacked || (dup_ack && tcp.ack == t.seq))
                 t.peer_alive = true;
-            out[keep++] = t;
+            if (keep != i)
+                out[keep] = t;
+            ++keep;
         }
         out.resize(keep);
 
-        // Seen from the receiver: it SACKs data beyond a hole this capture
-        // never saw pass. A black hole upstream is possible but cannot be
-        // confirmed from here.
-        if (s.verdict == PmtuVerdict::none && !s.hole_reported) {
-            for (std::uint8_t k = 0; k < tcp.sack_count; ++k) {
-                const SackBlock& b = tcp.sack[k];
-                const std::uint32_t hole = b.left - tcp.ack;
-                if (!seq_lt(tcp.ack, b.left) || hole < settings_.min_size || hole > (1u << 24))
-                    continue;
-                bool seen = false;
-                for (const auto& t : s.outstanding)
-                    if (seq_le(t.seq, tcp.ack) && seq_lt(tcp.ack, t.end))
-                        seen = true;
-                if (seen)
-                    continue;
-                s.hole_reported = true;
-                s.verdict = PmtuVerdict::inconclusive;
-                PmtuFinding& f = sink(seg.frame);
-                f.verdict = s.verdict;
-                f.missing_bytes = hole;
-                fill_bounds(s, f);
-                break;
-            }
+        if (tcp.sack_count && s.verdict == PmtuVerdict::none && !s.hole_reported)
+            check_receiver_hole(s, seg, sink);
+    }
+
+    // An ACK after a black-hole verdict or a smaller resend: did the
+    // black-holed data get through?
+    template <typename Sink>
+    SD_COLD void ack_after_blackhole(PmtuDirection& s, const Segment& seg, Sink& sink) const
+    {
+        const TcpHeader& tcp = seg.tcp;
+        if (s.blackhole_first_frame && seq_lt(s.blackhole_seq, tcp.ack) && s.shrunk) {
+            s.verdict = PmtuVerdict::recovered;
+            s.max_acked = std::max(s.max_acked, s.shrunk_size);
+            PmtuFinding& f = sink(seg.frame);
+            f.verdict = s.verdict;
+            f.recovered_here = true;
+            f.recovered_size = s.shrunk_size;
+            f.recovery_ns = seg.t_ns - s.blackhole_first_t;
+            f.original_in = s.blackhole_first_frame;
+            fill_bounds(s, f);
+            s.shrunk = false;
+        } else if (s.verdict == PmtuVerdict::blackhole && seq_lt(s.blackhole_seq, tcp.ack) && !s.shrunk) {
+            // Acknowledged at full size after all: not a black hole.
+            s.verdict = PmtuVerdict::inconclusive;
+            PmtuFinding& f = sink(seg.frame);
+            f.verdict = s.verdict;
+            fill_bounds(s, f);
+        }
+    }
+
+    // Seen from the receiver: it SACKs data beyond a hole this capture
+    // never saw pass. A black hole upstream is possible but cannot be
+    // confirmed from here.
+    template <typename Sink>
+    SD_COLD void check_receiver_hole(PmtuDirection& s, const Segment& seg, Sink& sink) const
+    {
+        const TcpHeader& tcp = seg.tcp;
+        for (std::uint8_t k = 0; k < tcp.sack_count; ++k) {
+            const SackBlock& b = tcp.sack[k];
+            const std::uint32_t hole = b.left - tcp.ack;
+            if (!seq_lt(tcp.ack, b.left) || hole < settings_.min_size || hole > (1u << 24))
+                continue;
+            bool seen = false;
+            for (const auto& t : s.outstanding)
+                if (seq_le(t.seq, tcp.ack) && seq_lt(tcp.ack, t.end))
+                    seen = true;
+            if (seen)
+                continue;
+            s.hole_reported = true;
+            s.verdict = PmtuVerdict::inconclusive;
+            PmtuFinding& f = sink(seg.frame);
+            f.verdict = s.verdict;
+            f.missing_bytes = hole;
+            fill_bounds(s, f);
+            break;
         }
     }
 
@@ -353,14 +368,20 @@ private:
         if (t.ip_len > s.max_acked)
             s.max_acked = t.ip_len;
         if (in_order && !s.ok_reported && s.verdict == PmtuVerdict::none && t.df && t.ip_len == s.max_sent &&
-            t.ip_len > settings_.min_size) {
-            s.ok_reported = true;
-            s.verdict = PmtuVerdict::ok;
-            PmtuFinding& f = sink(seg.frame);
-            f.verdict = s.verdict;
-            f.packet_size = t.ip_len;
-            fill_bounds(s, f);
-        }
+            t.ip_len > settings_.min_size)
+            report_ok(s, t.ip_len, seg.frame, sink);
+    }
+
+    // The largest DF packet sent so far was acknowledged: the path carries it.
+    template <typename Sink>
+    SD_COLD static void report_ok(PmtuDirection& s, std::uint32_t size, std::uint32_t frame, Sink& sink)
+    {
+        s.ok_reported = true;
+        s.verdict = PmtuVerdict::ok;
+        PmtuFinding& f = sink(frame);
+        f.verdict = s.verdict;
+        f.packet_size = size;
+        fill_bounds(s, f);
     }
 
     template <typename Sink>
@@ -381,98 +402,119 @@ private:
         if (size > s.max_sent)
             s.max_sent = size;
 
-        // After an ICMP too-big: does the sender listen?
-        if (s.ptb_count > 0) {
-            if (size <= s.ptb_mtu) {
-                if (s.verdict == PmtuVerdict::none || s.verdict == PmtuVerdict::ok ||
-                    s.verdict == PmtuVerdict::blackhole) {
-                    s.verdict = PmtuVerdict::ptb_honoured;
-                    PmtuFinding& f = sink(seg.frame);
-                    f.verdict = s.verdict;
-                    f.packet_size = size;
-                    f.next_hop_mtu = s.ptb_mtu;
-                    fill_bounds(s, f);
-                }
-            } else if (df && s.ptb_count >= 2) {
-                s.verdict = PmtuVerdict::ptb_ignored;
-                PmtuFinding& f = sink(seg.frame);
-                f.verdict = s.verdict;
-                f.ptb_ignored_here = true;
-                f.packet_size = size;
-                f.next_hop_mtu = s.ptb_mtu;
-                fill_bounds(s, f);
-            }
-        }
+        if (s.ptb_count > 0)
+            data_after_ptb(s, seg, size, df, sink);
 
+        if (!retransmission)
+            return new_data(s, seg, end, size, df, sink);
         PmtuDirection::Tracked* t = nullptr;
         for (auto& x : s.outstanding)
             if (x.seq == seq) {
                 t = &x;
                 break;
             }
-
-        if (!retransmission || !t) {
-            if (retransmission && s.blackhole_first_frame && seq == s.blackhole_seq && size < s.smallest_lost)
+        if (!t) {
+            if (s.blackhole_first_frame && seq == s.blackhole_seq && size < s.smallest_lost)
                 note_shrink(s, size);
-            if (!retransmission && s.outstanding.size() >= settings_.max_tracked && !s.limit_reported) {
-                s.limit_reported = true;  // said once per direction; the rest is not tracked
-                sink(seg.frame).tracking_limit = true;
-            }
-            if (!retransmission && s.outstanding.size() < settings_.max_tracked) {
-                PmtuDirection::Tracked n;
-                n.seq = seq;
-                n.end = end;
-                n.ip_len = size;
-                n.first_frame = seg.frame;
-                n.first_t = seg.t_ns;
-                n.transmissions = 1;
-                n.df = df;
-                s.outstanding.push_back(n);
-            }
             if (s.verdict == PmtuVerdict::blackhole && df && size >= s.smallest_lost)
                 mark(s, seg.frame, seg.frame, 0, size, sink);
             return false;
         }
+        return resent(s, *t, seg, size, sink);
+    }
 
-        // A retransmission of a tracked segment.
-        if (size < t->ip_len) {
-            if (t->transmissions >= 2 && t->df && t->ip_len > s.max_acked && s.ptb_count == 0) {
+    // Data after an ICMP too-big: does the sender listen?
+    template <typename Sink>
+    SD_COLD static void data_after_ptb(PmtuDirection& s, const Segment& seg, std::uint32_t size, bool df, Sink& sink)
+    {
+        if (size <= s.ptb_mtu) {
+            if (s.verdict == PmtuVerdict::none || s.verdict == PmtuVerdict::ok ||
+                s.verdict == PmtuVerdict::blackhole) {
+                s.verdict = PmtuVerdict::ptb_honoured;
+                PmtuFinding& f = sink(seg.frame);
+                f.verdict = s.verdict;
+                f.packet_size = size;
+                f.next_hop_mtu = s.ptb_mtu;
+                fill_bounds(s, f);
+            }
+        } else if (df && s.ptb_count >= 2) {
+            s.verdict = PmtuVerdict::ptb_ignored;
+            PmtuFinding& f = sink(seg.frame);
+            f.verdict = s.verdict;
+            f.ptb_ignored_here = true;
+            f.packet_size = size;
+            f.next_hop_mtu = s.ptb_mtu;
+            fill_bounds(s, f);
+        }
+    }
+
+    // Data never sent before: tracked until acknowledged, as far as the cap allows.
+    template <typename Sink>
+    bool new_data(PmtuDirection& s, const Segment& seg, std::uint32_t end, std::uint32_t size, bool df,
+                  Sink& sink) const
+    {
+        if (s.outstanding.size() < settings_.max_tracked) {
+            PmtuDirection::Tracked n;
+            n.seq = seg.tcp.seq;
+            n.end = end;
+            n.ip_len = size;
+            n.first_frame = seg.frame;
+            n.first_t = seg.t_ns;
+            n.transmissions = 1;
+            n.df = df;
+            s.outstanding.push_back(n);
+        } else if (!s.limit_reported) {
+            s.limit_reported = true;  // said once per direction; the rest is not tracked
+            sink(seg.frame).tracking_limit = true;
+        }
+        if (s.verdict == PmtuVerdict::blackhole && df && size >= s.smallest_lost)
+            mark(s, seg.frame, seg.frame, 0, size, sink);
+        return false;
+    }
+
+    // A retransmission of a tracked segment.
+    template <typename Sink>
+    SD_COLD bool resent(PmtuDirection& s, PmtuDirection::Tracked& t, const Segment& seg, std::uint32_t size,
+                        Sink& sink) const
+    {
+        if (size < t.ip_len) {
+            if (t.transmissions >= 2 && t.df && t.ip_len > s.max_acked && s.ptb_count == 0) {
                 if (!s.blackhole_first_frame) {
-                    s.blackhole_seq = t->seq;
-                    s.blackhole_first_frame = t->first_frame;
-                    s.blackhole_first_t = t->first_t;
-                    s.smallest_lost = t->ip_len;
+                    s.blackhole_seq = t.seq;
+                    s.blackhole_first_frame = t.first_frame;
+                    s.blackhole_first_t = t.first_t;
+                    s.smallest_lost = t.ip_len;
                 }
                 note_shrink(s, size);
             }
             return false;
         }
-        if (t->transmissions < 0xffff)
-            ++t->transmissions;
-        if (t->frames_kept < t->resend_frames.size())
-            t->resend_frames[t->frames_kept++] = seg.frame;
+        if (t.transmissions < 0xffff)
+            ++t.transmissions;
+        if (t.frames_kept < t.resend_frames.size())
+            t.resend_frames[t.frames_kept++] = seg.frame;
 
         if (s.verdict == PmtuVerdict::blackhole) {
-            if (t->df && t->ip_len >= s.smallest_lost)
-                mark(s, seg.frame, t->first_frame, t->transmissions - 1u, t->ip_len, sink);
+            if (t.df && t.ip_len >= s.smallest_lost)
+                mark(s, seg.frame, t.first_frame, t.transmissions - 1u, t.ip_len, sink);
             return false;
         }
-        const bool probable = t->df && s.ptb_count == 0 && t->ip_len > s.max_acked &&
-                              t->ip_len >= settings_.min_size && t->transmissions >= settings_.transmissions &&
-                              t->peer_alive && !s.peer_window_zero &&
+        const bool probable = t.df && s.ptb_count == 0 && t.ip_len > s.max_acked &&
+                              t.ip_len >= settings_.min_size && t.transmissions >= settings_.transmissions &&
+                              t.peer_alive && !s.peer_window_zero &&
                               (s.verdict == PmtuVerdict::none || s.verdict == PmtuVerdict::ok ||
                                s.verdict == PmtuVerdict::inconclusive);
         if (!probable)
             return false;
 
         s.verdict = PmtuVerdict::blackhole;
-        s.smallest_lost = t->ip_len;
+        s.smallest_lost = t.ip_len;
         for (const auto& x : s.outstanding)
             if (x.df && x.ip_len > s.max_acked && x.ip_len < s.smallest_lost && x.transmissions >= 2)
                 s.smallest_lost = x.ip_len;
-        s.blackhole_seq = t->seq;
-        s.blackhole_first_frame = t->first_frame;
-        s.blackhole_first_t = t->first_t;
+        s.blackhole_seq = t.seq;
+        s.blackhole_first_frame = t.first_frame;
+        s.blackhole_first_t = t.first_t;
         // Everything oversized still in flight is covered by the verdict,
         // earlier frames included (seen on a second pass).
         for (const auto& x : s.outstanding) {
@@ -484,14 +526,14 @@ private:
         }
         // This transmission carries the verdict even when it is past the
         // resend frames kept per segment.
-        mark(s, seg.frame, t->first_frame, t->transmissions - 1u, t->ip_len, sink);
+        mark(s, seg.frame, t.first_frame, t.transmissions - 1u, t.ip_len, sink);
         PmtuFinding& f = sink(seg.frame);
         f.verdict_here = true;
         return true;
     }
 
     template <typename Sink>
-    void mark(const PmtuDirection& s, std::uint32_t frame, std::uint32_t original, std::uint32_t resends,
+    SD_COLD void mark(const PmtuDirection& s, std::uint32_t frame, std::uint32_t original, std::uint32_t resends,
               std::uint32_t size, Sink& sink) const
     {
         PmtuFinding& f = sink(frame);
@@ -504,7 +546,7 @@ private:
     }
 
     // The black-holed data was resent in a smaller packet of `size` bytes.
-    static void note_shrink(PmtuDirection& s, std::uint32_t size)
+    SD_COLD static void note_shrink(PmtuDirection& s, std::uint32_t size)
     {
         if (s.shrunk && s.shrunk_size <= size)
             return;

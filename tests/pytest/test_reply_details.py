@@ -15,6 +15,17 @@ def test_plugin_is_listed_and_named(tshark):
     assert any(p.split("\t")[:3] == ["SMTP Delivery", "SMTP Delivery", "smtp_delivery"] for p in protocols)
 
 
+def test_disabling_the_protocol_turns_the_analysis_off(tshark):
+    # The post-dissector's handle belongs to a helper protocol of SMTP
+    # Delivery; disabling SMTP Delivery (Enabled Protocols) must still stop it.
+    cap = tshark.capture("postfix-replies.pcapng")
+    assert "SMTP Delivery" in tshark.run("-r", cap, "-q", "-z", "expert").stdout
+    assert "SMTP Delivery" not in tshark.run("-r", cap, "--disable-protocol", "smtp_delivery", "-q", "-z",
+                                             "expert").stdout
+    assert tshark.run("-r", cap, "--disable-protocol", "smtp_delivery", "-Y", "smtp_delivery").stdout == ""
+    assert "SMTP Delivery" not in tshark.run("-r", cap, "--disable-protocol", "smtp_delivery", "-V").stdout
+
+
 CONTRACT = {
     "smtp_delivery.reply.code": "FT_UINT16",
     "smtp_delivery.reply.class": "FT_UINT8",
