@@ -427,8 +427,9 @@ Layers scan_layers(const packet_info* pinfo)
 }
 
 /* Where the IP header with these addresses starts in the frame, when the
- * addresses are not the header's own bytes; `length` when it is not there. */
-SD_COLD std::size_t find_network_header(const std::uint8_t* base, std::size_t length, const std::uint8_t* s,
+ * addresses are not the header's own bytes (always so for IPv6); `length`
+ * when it is not there. */
+std::size_t find_network_header(const std::uint8_t* base, std::size_t length, const std::uint8_t* s,
                                         const std::uint8_t* d, std::size_t n, std::size_t src_offset,
                                         unsigned version)
 {
@@ -581,6 +582,14 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo)
         read_decrypted(pinfo, conn, seg);
 }
 
+/* A zero-length item of ours. proto_tree_add_item() checks lengths and
+ * bounds before it looks at the tree; without one (plain tshark, -2, -z)
+ * there is nothing to add. */
+proto_item* add_empty_item(proto_tree* tree, int hf, tvbuff_t* tvb)
+{
+    return tree ? proto_tree_add_item(tree, hf, tvb, 0, 0, ENC_NA) : nullptr;
+}
+
 /* {client} / {server} in advice become the addresses of this reply's frame
  * (a reply travels server -> client). */
 std::string expand_advice(std::string_view advice, packet_info* pinfo)
@@ -680,7 +689,7 @@ private:
 void show_line(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const LineRecord& line)
 {
     char enh[kEnhancedBufferSize];
-    proto_item* li = proto_tree_add_item(tree, hf_line, tvb, 0, 0, ENC_NA);
+    proto_item* li = add_empty_item(tree, hf_line, tvb);
     if (!li || !g_details) {
         add_line_problems(pinfo, li, line.problems);
         return;
@@ -718,7 +727,7 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
     const std::string_view enhanced = format_enhanced(r.enhanced, enh, sizeof enh);
     const ReplyClass klass = r.reply_class();
 
-    proto_item* ri = proto_tree_add_item(tree, hf_reply, tvb, 0, 0, ENC_NA);
+    proto_item* ri = add_empty_item(tree, hf_reply, tvb);
     /* Items only when someone looks (a visible tree or a referenced field);
      * the expert info below is raised either way. */
     if (ri && g_details) {
@@ -846,7 +855,7 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
 
 void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFinding& f)
 {
-    proto_item* pi = proto_tree_add_item(tree, hf_pmtu, tvb, 0, 0, ENC_NA);
+    proto_item* pi = add_empty_item(tree, hf_pmtu, tvb);
     proto_item_set_generated(pi);
     proto_tree* pt = proto_item_add_subtree(pi, ett_pmtu);
     if (f.verdict != PmtuVerdict::none && pi) {
@@ -942,7 +951,7 @@ const char* address_string(packet_info* pinfo, const IpAddress& a)
 
 void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const TransactionSummary& t)
 {
-    proto_item* ti = proto_tree_add_item(tree, hf_session, tvb, 0, 0, ENC_NA);
+    proto_item* ti = add_empty_item(tree, hf_session, tvb);
     if (!ti || !g_details)
         return;
     proto_item_set_generated(ti);
@@ -1051,7 +1060,7 @@ int dissect_smtp_delivery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, v
      * the expert fields are referenced (filter, column, -T fields); each
      * item's own preparation is further limited to the fields in use. */
     g_details = tree && items_wanted(tree);
-    proto_item* top = proto_tree_add_item(tree, proto_smtp_delivery, tvb, 0, 0, ENC_NA);
+    proto_item* top = add_empty_item(tree, proto_smtp_delivery, tvb);
     proto_tree* st = proto_item_add_subtree(top, ett_smtp_delivery);
     summarise(pinfo, top, *findings);
 
