@@ -399,9 +399,12 @@ Layers scan_layers(const packet_info* pinfo)
         return l;
     int up1 = -1, up2 = -1;
     wmem_list_frame_t* f = wmem_list_tail(pinfo->layers);
-    for (; f && layer_id(f) != proto_tcp; f = wmem_list_frame_prev(f)) {
+    for (; f; f = wmem_list_frame_prev(f)) {
+        const int id = layer_id(f);
+        if (id == proto_tcp)
+            break;
         up2 = up1;
-        up1 = layer_id(f);
+        up1 = id;
     }
     if (!f)
         return l;
@@ -416,9 +419,10 @@ Layers scan_layers(const packet_info* pinfo)
         if (id != proto_ip && id != proto_ipv6)
             continue;
         if (const wmem_list_frame_t* below = wmem_list_frame_prev(f)) {
-            if (layer_id(below) == proto_icmp)
+            const int below_id = layer_id(below);
+            if (below_id == proto_icmp)
                 l.icmp_family = 4;
-            else if (layer_id(below) == proto_icmpv6)
+            else if (below_id == proto_icmpv6)
                 l.icmp_family = 6;
         }
         break;

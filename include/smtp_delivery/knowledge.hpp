@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 namespace smtp_delivery {
 
@@ -99,6 +100,39 @@ inline void append_lower(std::string& out, std::string_view s)
         out[i] = detail::ascii_lower(out[i]);
 }
 
+// Where the pair of adjacent characters (a, b) lands in ReplyText's pair
+// bitmap (4096 bits) and, folded, in a PairSignature (256 bits).
+constexpr std::size_t pair_bit(char a, char b) noexcept
+{
+    return (static_cast<unsigned char>(a) * 67u + static_cast<unsigned char>(b)) & 4095u;
+}
+
+// The character pairs of a needle, folded into 256 bits. Precomputed for the
+// cause rules: a needle one of whose pairs the text lacks is skipped with
+// four word comparisons, before any per-character work.
+struct PairSignature {
+    std::array<std::uint64_t, 4> words{};
+
+    constexpr void add(char a, char b) noexcept
+    {
+        const std::size_t bit = pair_bit(a, b) & 255u;
+        words[bit / 64] |= std::uint64_t{1} << (bit % 64);
+    }
+    constexpr bool within(const PairSignature& other) const noexcept
+    {
+        return (words[0] & ~other.words[0]) == 0 && (words[1] & ~other.words[1]) == 0 &&
+               (words[2] & ~other.words[2]) == 0 && (words[3] & ~other.words[3]) == 0;
+    }
+};
+
+constexpr PairSignature pair_signature(std::string_view s) noexcept
+{
+    PairSignature sig;
+    for (std::size_t k = 1; k < s.size(); ++k)
+        sig.add(s[k - 1], s[k]);
+    return sig;
+}
+
 // Text of a reply, possibly spread over several lines, already lower-cased
 // (append_lower) so that the hundreds of look-ups per failure are plain
 // substring searches. Pieces are searched one by one, so a wording counts
@@ -108,7 +142,8 @@ inline void append_lower(std::string& out, std::string_view s)
 // A failure is checked against a few hundred needles, and most share few
 // pairs of adjacent characters with the text. A bitmap of the text's
 // character pairs, built on the first search, rejects a needle as soon as
-// one of its pairs is missing, before any search of the text.
+// one of its pairs is missing, before any search of the text; a needle's
+// precomputed signature rejects most of them sooner still.
 struct ReplyText {
     const std::string_view* pieces = nullptr;  // lower-case
     std::size_t count = 0;
@@ -131,12 +166,15 @@ struct ReplyText {
         return lower_needle.empty();
     }
 
-private:
-    static constexpr std::size_t kPairBits = 4096;
-    static std::size_t pair_bit(char a, char b) noexcept
+    // The same answer, `needle_pairs` being pair_signature(lower_needle).
+    bool contains(std::string_view lower_needle, const PairSignature& needle_pairs) const noexcept
     {
-        return (static_cast<unsigned char>(a) * 67u + static_cast<unsigned char>(b)) & (kPairBits - 1);
+        if (!indexed_)
+            index();
+        return needle_pairs.within(signature_) && contains(lower_needle);
     }
+
+private:
     bool has_pair(char a, char b) const noexcept
     {
         const std::size_t bit = pair_bit(a, b);
@@ -149,15 +187,37 @@ private:
                 const std::size_t bit = pair_bit(pieces[i][k - 1], pieces[i][k]);
                 pairs_[bit / 64] |= std::uint64_t{1} << (bit % 64);
             }
+        // The signature is the bitmap folded onto 256 bits.
+        for (std::size_t w = 0; w < pairs_.size(); ++w)
+            signature_.words[w % 4] |= pairs_[w];
         indexed_ = true;
     }
 
-    mutable std::array<std::uint64_t, kPairBits / 64> pairs_{};
+    mutable std::array<std::uint64_t, 4096 / 64> pairs_{};
+    mutable PairSignature signature_;
     mutable bool indexed_ = false;
 };
 
-inline bool vendor_row_matches(const VendorRow& row, unsigned code, const EnhancedCode& e,
-                               const ReplyText& text) noexcept
+namespace detail {
+template <typename Rows, typename Needle>
+constexpr std::array<PairSignature, std::tuple_size<Rows>::value> pair_signatures(const Rows& rows, Needle needle) noexcept
+{
+    std::array<PairSignature, std::tuple_size<Rows>::value> out{};
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        out[i] = pair_signature(needle(rows[i]));
+    return out;
+}
+}  // namespace detail
+
+// Pair signatures of the text keys of the vendor rows and cause rules, row for row.
+inline constexpr auto kVendorTextPairs =
+    detail::pair_signatures(kVendorRows, [](const VendorRow& r) constexpr { return r.text_contains; });
+inline constexpr auto kCauseTextPairs =
+    detail::pair_signatures(kCauseTextRules, [](const CauseTextRule& r) constexpr { return r.needle; });
+
+// `text_pairs` is pair_signature(row.text_contains).
+inline bool vendor_row_matches(const VendorRow& row, const PairSignature& text_pairs, unsigned code,
+                               const EnhancedCode& e, const ReplyText& text) noexcept
 {
     if (row.code != 0 && row.code != code)
         return false;
@@ -170,14 +230,14 @@ inline bool vendor_row_matches(const VendorRow& row, unsigned code, const Enhanc
     }
     if (row.code == 0 && row.enhanced.klass == 0 && row.text_contains.empty())
         return false;  // a row with no key would match everything
-    return text.contains(row.text_contains);
+    return text.contains(row.text_contains, text_pairs);
 }
 
 inline const VendorRow* find_vendor(unsigned code, const EnhancedCode& e, const ReplyText& text) noexcept
 {
-    for (const auto& row : kVendorRows)
-        if (vendor_row_matches(row, code, e, text))
-            return &row;
+    for (std::size_t i = 0; i < kVendorRows.size(); ++i)
+        if (vendor_row_matches(kVendorRows[i], kVendorTextPairs[i], code, e, text))
+            return &kVendorRows[i];
     return nullptr;
 }
 
@@ -214,9 +274,11 @@ inline Cause classify_cause(unsigned code, const EnhancedCode& e, const ReplyTex
     const unsigned klass = code / 100;
     if (vendor && vendor->cause != Cause::none)
         return vendor->cause;
-    for (const auto& rule : kCauseTextRules)
-        if (klass >= rule.min_class && klass <= rule.max_class && text.contains(rule.needle))
+    for (std::size_t i = 0; i < kCauseTextRules.size(); ++i) {
+        const CauseTextRule& rule = kCauseTextRules[i];
+        if (klass >= rule.min_class && klass <= rule.max_class && text.contains(rule.needle, kCauseTextPairs[i]))
             return rule.cause;
+    }
     if (const EnhancedCodeRow* row = find_enhanced_code(e); row && row->cause != Cause::none)
         return row->cause;
     return cause_from_basic_code(code);

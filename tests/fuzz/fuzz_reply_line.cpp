@@ -64,6 +64,13 @@ void check_knowledge(unsigned code, const EnhancedCode& e, const ReplyText& text
         SD_CHECK(vendor->code == 0 || vendor->code == code);
         SD_CHECK(text.contains(vendor->text_contains));
     }
+    // The precomputed pair signatures never hide a needle.
+    for (std::size_t i = 0; i < kCauseTextRules.size(); ++i)
+        SD_CHECK(text.contains(kCauseTextRules[i].needle, kCauseTextPairs[i]) ==
+                 text.contains(kCauseTextRules[i].needle));
+    for (std::size_t i = 0; i < kVendorRows.size(); ++i)
+        SD_CHECK(text.contains(kVendorRows[i].text_contains, kVendorTextPairs[i]) ==
+                 text.contains(kVendorRows[i].text_contains));
     const Cause cause = classify_cause(code, e, text, vendor);
     SD_CHECK(static_cast<unsigned>(cause) < static_cast<unsigned>(Cause::count_));
     if (code / 100 != 4 && code / 100 != 5)
@@ -162,5 +169,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const ReplyText fresh{pieces.data(), pieces.size()};
     SD_CHECK(fresh.contains(needle) == any);
     SD_CHECK(multi.contains(needle) == any);
+    const ReplyText fresh_signed{pieces.data(), pieces.size()};
+    SD_CHECK(fresh_signed.contains(needle, pair_signature(needle)) == any);
+    SD_CHECK(multi.contains(needle, pair_signature(needle)) == any);
     return 0;
 }

@@ -184,3 +184,38 @@ TEST(Knowledge, ContainsNocase)
 }
 
 }  // namespace
+
+// The precomputed pair signatures only skip needles the text cannot hold:
+// for every cause rule and vendor row, on texts that hold some needles and
+// not others, the filtered search answers as the plain one does.
+TEST(ReplyTextTest, PairSignatureAgreesWithThePlainSearch)
+{
+    const std::string texts[] = {
+        lowered("4.7.1 <a@example.net>: Recipient address rejected: Greylisted, see http://postgrey/"),
+        lowered("5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"),
+        lowered("4.2.2 Mailbox full\n4.2.2 over quota, try again later"),
+        lowered("TCP write error"),
+        lowered("x"),
+        std::string(),
+    };
+    int found = 0, skipped = 0;
+    for (const std::string& t : texts) {
+        const std::string_view view = t;
+        const ReplyText plain{&view, 1};
+        const ReplyText filtered{&view, 1};
+        for (std::size_t i = 0; i < kCauseTextRules.size(); ++i) {
+            const std::string_view needle = kCauseTextRules[i].needle;
+            const bool expected = plain.contains(needle);
+            EXPECT_EQ(filtered.contains(needle, kCauseTextPairs[i]), expected) << needle << " in " << t;
+            EXPECT_EQ(kCauseTextPairs[i].within(pair_signature(t)) || !expected, true) << needle;
+            found += expected;
+            skipped += !kCauseTextPairs[i].within(pair_signature(t));
+        }
+        for (std::size_t i = 0; i < kVendorRows.size(); ++i) {
+            const std::string_view needle = kVendorRows[i].text_contains;
+            EXPECT_EQ(filtered.contains(needle, kVendorTextPairs[i]), plain.contains(needle)) << needle;
+        }
+    }
+    EXPECT_GE(found, 6);                                          // the needles above are found...
+    EXPECT_GT(skipped, static_cast<int>(kCauseTextRules.size()));  // ...and most others skipped at once
+}
