@@ -534,11 +534,13 @@ SD_COLD void read_icmp_error(tvbuff_t* tvb, packet_info* pinfo, const Bytes& ip_
 /* The TLS dissector adds each record it decrypted in this frame as a data
  * source of its own, in record order: with the session keys, the SMTP
  * dialogue after STARTTLS (or on an SMTPS port) is read from there. */
-SD_COLD void read_decrypted(packet_info* pinfo, ConnectionRef conn, const Segment& seg)
+SD_COLD void read_decrypted(tvbuff_t* frame, packet_info* pinfo, ConnectionRef conn, const Segment& seg)
 {
     static constexpr std::string_view kDecrypted = "Decrypted TLS";
     for (GSList* node = pinfo->data_src; node; node = node->next) {
         const auto* source = static_cast<const struct data_source*>(node->data);
+        if (get_data_source_tvb(source) == frame)
+            continue;  // the frame's own bytes (their label is formatted anew on each call)
         char* label = sd_data_source_label(source);
         const bool decrypted = label && std::string_view(label).substr(0, kDecrypted.size()) == kDecrypted;
         wmem_free(NULL, label);
@@ -583,7 +585,7 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo)
         g_analysis.on_tcp_segment(seg, pref_pmtu_scope == PMTU_SCOPE_ALL_TCP,
                                   std::string_view(reinterpret_cast<const char*>(payload.data), payload.size), smtp);
     if (layers.tls_on_tcp && conn.conn->session() && conn.conn->session()->tls_started())
-        read_decrypted(pinfo, conn, seg);
+        read_decrypted(tvb, pinfo, conn, seg);
 }
 
 /* A zero-length item of ours. proto_tree_add_item() checks lengths and
