@@ -26,6 +26,13 @@ def test_disabling_the_protocol_turns_the_analysis_off(tshark):
     assert "SMTP Delivery" not in tshark.run("-r", cap, "--disable-protocol", "smtp_delivery", "-V").stdout
 
 
+def test_protocol_hierarchy_counts_our_frames(tshark):
+    # Protocol hierarchy statistics count the top-level protocol items of a
+    # tree nobody shows: ours must be there, below SMTP for the replies.
+    out = tshark.run("-r", tshark.capture("postfix-replies.pcapng"), "-q", "-z", "io,phs").stdout
+    assert re.search(r"^ {6}smtp\s+frames:156 .*\n {8}smtp_delivery\s+frames:76 ", out, re.M), out
+
+
 CONTRACT = {
     "smtp_delivery.reply.code": "FT_UINT16",
     "smtp_delivery.reply.class": "FT_UINT8",
