@@ -1298,9 +1298,9 @@ void proto_register_smtp_delivery(void)
      * protocol layer (the frame usually has nothing for us), which costs
      * more instructions than our own analysis of the frame. The parent
      * protocol still enables and disables it. */
-    proto_smtp_delivery_post = proto_register_protocol_in_name_only(
-        "SMTP Delivery post-dissector", "SMTP Delivery post-dissector", "smtp_delivery.postdissector", proto_smtp_delivery,
-        FT_PROTOCOL);
+    proto_smtp_delivery_post =
+        proto_register_protocol_in_name_only("SMTP Delivery post-dissector", "SMTP Delivery post-dissector",
+                                             "smtp_delivery.postdissector", proto_smtp_delivery, FT_PROTOCOL);
     proto_short_name = proto_get_protocol_short_name(find_protocol_by_id(proto_smtp_delivery));
     smtp_delivery_handle = create_dissector_handle(dissect_smtp_delivery, proto_smtp_delivery_post);
     register_postdissector(smtp_delivery_handle);
