@@ -29,8 +29,16 @@ def test_disabling_the_protocol_turns_the_analysis_off(tshark):
 def test_protocol_hierarchy_counts_our_frames(tshark):
     # Protocol hierarchy statistics count the top-level protocol items of a
     # tree nobody shows: ours must be there, below SMTP for the replies.
+    # Wireshark 4.2+ puts a "frame" level on top, so indentation is relative.
+    # The one frame below TCP is the path-MTU verdict on a segment without SMTP.
     out = tshark.run("-r", tshark.capture("postfix-replies.pcapng"), "-q", "-z", "io,phs").stdout
-    assert re.search(r"^ {6}smtp\s+frames:156 .*\n {8}smtp_delivery\s+frames:76 ", out, re.M), out
+    tcp = re.search(r"^( *)tcp\s+frames:232 ", out, re.M)
+    assert tcp, out
+    indent = tcp.group(1)
+    assert re.search(rf"^{indent}  smtp\s+frames:156 .*\n{indent}    smtp_delivery\s+frames:76 ", out, re.M), out
+    assert re.search(rf"^{indent}  smtp_delivery\s+frames:1 bytes:66$", out, re.M), out
+    assert tshark.fields("postfix-replies.pcapng", ["frame.len", "smtp_delivery.pmtu.verdict"],
+                         "smtp_delivery && !smtp") == [["66", "1"]]
 
 
 CONTRACT = {
