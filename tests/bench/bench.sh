@@ -35,7 +35,7 @@ PACKETS=1000000
 RUNS=3
 WARMUP=1
 MARKDOWN=""
-PLUGIN_SO=$(ls "$BENCH_DIR"/../../build/plugins/*/epan/smtp_delivery.so 2>/dev/null | head -n 1)
+PLUGIN_SO=$(ls "$BENCH_DIR"/../../build/plugins/*/epan/smtp_delivery.so 2>/dev/null | head -n 1 || true)
 WORKDIR=/tmp/smtp-delivery-bench
 SEED=1
 LIMIT=3600
@@ -61,14 +61,7 @@ echo "plugin: $PLUGIN_INFO"
 echo "tshark: $TSHARK_VERSION"
 check_plugin_loading
 
-GEN_ID=$(cat "$BENCH_DIR"/gen_mixed.py "$BENCH_DIR"/pcapw.py "$BENCH_DIR"/tcpflow.py | sha256sum | cut -c1-10)
-CAP="$WORK/mixed-$PACKETS-s$SEED-$GEN_ID.pcap"
-if [[ ! -s $CAP ]]; then
-  echo "generating $CAP"
-  timeout 3600 "$PY" "$BENCH_DIR/gen_mixed.py" -o "$CAP.tmp" --packets "$PACKETS" --seed "$SEED" --stats
-  mv "$CAP.tmp" "$CAP"
-fi
-chmod 644 "$CAP"
+mixed_capture "$PACKETS" "$SEED"
 NPKT=$(as_nobody without timeout 600 capinfos -M -c "$CAP" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 echo "capture: $CAP ($NPKT packets, $(du -m "$CAP" | cut -f1) MB)"
 FOUND=$(as_nobody with timeout 900 tshark -r "$CAP" -c 200000 -Y smtp_delivery 2>/dev/null | wc -l)

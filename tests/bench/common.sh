@@ -19,6 +19,21 @@ need_time() {
   fi
 }
 
+# mixed_capture PACKETS SEED: sets CAP to the cached mixed capture of that
+# size and seed in $WORK (named after a hash of the generator sources, so a
+# changed generator makes a new file), generating it if it is missing.
+mixed_capture() {
+  local packets=$1 seed=$2 gen_id
+  gen_id=$(cat "$BENCH_DIR"/gen_mixed.py "$BENCH_DIR"/pcapw.py "$BENCH_DIR"/tcpflow.py | sha256sum | cut -c1-10)
+  CAP="$WORK/mixed-$packets-s$seed-$gen_id.pcap"
+  if [[ ! -s $CAP ]]; then
+    echo "generating $CAP"
+    timeout 3600 "$PY" "$BENCH_DIR/gen_mixed.py" -o "$CAP.tmp" --packets "$packets" --seed "$seed" --stats
+    mv "$CAP.tmp" "$CAP"
+  fi
+  chmod 644 "$CAP"
+}
+
 # setup_work DIR PLUGIN_SO: private, world-readable work folder with a copy of
 # the plugin (what is benchmarked does not change if the build is redone).
 setup_work() {

@@ -13,15 +13,15 @@
 #   bash tests/bench/instructions.sh [--packets N] [--tree-packets N] [--plugin PATH/smtp_delivery.so]
 #        [--work DIR] [--cache]
 #
-# Uses the mixed capture bench.sh generated (run bench.sh first, or it is
-# generated here): its first N packets (default 100000) for the modes
-# without a tree, the first --tree-packets (default 30000) for the others.
+# Uses the mixed capture of bench.sh (generated here if missing): its first
+# N packets (default 100000) for the modes without a tree, the first
+# --tree-packets (default 30000) for the others.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PACKETS=100000
 TREE_PACKETS=30000
-PLUGIN_SO=$(ls "$BENCH_DIR"/../../build/plugins/*/epan/smtp_delivery.so 2>/dev/null | head -n 1)
+PLUGIN_SO=$(ls "$BENCH_DIR"/../../build/plugins/*/epan/smtp_delivery.so 2>/dev/null | head -n 1 || true)
 WORKDIR=/tmp/smtp-delivery-bench
 CACHE=0
 while [[ $# -gt 0 ]]; do
@@ -37,14 +37,13 @@ while [[ $# -gt 0 ]]; do
 done
 command -v valgrind >/dev/null || die "valgrind is needed (apt-get install valgrind)"
 setup_work "$WORKDIR" "$PLUGIN_SO"
-CAP=$(ls -t "$WORK"/mixed-*.pcap 2>/dev/null | head -n 1)
-if [[ -z $CAP ]]; then
-  CAP="$WORK/mixed-instructions.pcap"
-  timeout 3600 "$PY" "$BENCH_DIR/gen_mixed.py" -o "$CAP" --packets "$PACKETS" --seed 1
-fi
+# The same capture as bench.sh's default (1,000,000 packets, seed 1): slices
+# of it are what is counted.
+mixed_capture 1000000 1
+SLICE=${CAP%.pcap}-first   # slices are named after the capture they come from
 for n in 1 "$PACKETS" "$TREE_PACKETS"; do
-  [[ -s $WORK/slice-$n.pcap ]] || editcap -r "$CAP" "$WORK/slice-$n.pcap" "1-$n"
-  chmod 644 "$WORK/slice-$n.pcap"
+  [[ -s $SLICE-$n.pcap ]] || editcap -r "$CAP" "$SLICE-$n.pcap" "1-$n"
+  chmod 644 "$SLICE-$n.pcap"
 done
 
 # count with|without SLICE ARGS...: "instructions estimated-cycles" of one
@@ -54,7 +53,7 @@ count() {
   local out
   if ((CACHE)); then
     out=$(as_nobody "$side" timeout 3600 valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null \
-          tshark -r "$WORK/slice-$slice.pcap" "$@" 2>&1 >/dev/null | "$PY" -c '
+          tshark -r "$SLICE-$slice.pcap" "$@" 2>&1 >/dev/null | "$PY" -c '
 import re, sys
 t = sys.stdin.read()
 def n(label):
@@ -64,7 +63,7 @@ ir = n("I   refs")
 print(ir, ir + 10 * (n("I1  misses") + n("D1  misses")) + 100 * n("LL misses"))')
   else
     out=$(as_nobody "$side" timeout 3600 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-          tshark -r "$WORK/slice-$slice.pcap" "$@" 2>&1 >/dev/null | grep -oP 'Collected : \K[0-9]+')
+          tshark -r "$SLICE-$slice.pcap" "$@" 2>&1 >/dev/null | grep -oP 'Collected : \K[0-9]+')
     out="$out 0"
   fi
   echo "${out:-0 0}"
