@@ -24,7 +24,8 @@ glue_build() {
 # unprivileged user (root's tshark ignores WIRESHARK_PLUGIN_DIR), with the
 # plugin folder and the extra environment in the GLUE_ENV array.
 glue_prepare_cmd() {
-  local env=(HOME="$GLUE_WORK/home" WIRESHARK_PLUGIN_DIR="$GLUE_WORK/plugins"
+  # TMPDIR: the caller's may not be writable by that user (valgrind needs one).
+  local env=(HOME="$GLUE_WORK/home" TMPDIR="$GLUE_WORK/home" WIRESHARK_PLUGIN_DIR="$GLUE_WORK/plugins"
              WIRESHARK_EXTCAP_DIR="$GLUE_WORK/extcap" LANG=C.UTF-8 "${GLUE_ENV[@]}")
   if [[ $(id -u) -eq 0 ]]; then
     GLUE_CMD=(runuser -u nobody -- env "${env[@]}")

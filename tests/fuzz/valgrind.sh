@@ -8,7 +8,7 @@
 #
 # Keeps valgrind's XML and a text summary per capture in the out dir
 # (default ${TMPDIR:-/tmp}/sd-valgrind). Exit status is non-zero only when
-# an error in plugin code was found.
+# an error in plugin code was found or a run left no report.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -77,7 +77,7 @@ python3 - "$OUT" "${CAPS[@]}" <<'PY'
 import os, sys, xml.etree.ElementTree as ET
 out, caps = sys.argv[1], sys.argv[2:]
 PLUGIN_MARKS = ("smtp_delivery", "/plugin/packet-smtp-delivery", "/plugin/plugin.cpp", "/include/smtp_delivery/")
-plugin_errors = other_errors = 0
+plugin_errors = other_errors = failed_runs = 0
 lines = []
 for cap in caps:
     name = os.path.splitext(os.path.basename(cap))[0]
@@ -87,7 +87,7 @@ for cap in caps:
         root = ET.parse(xml_path).getroot()
     except Exception as e:  # valgrind died or the XML is cut short
         lines.append(f"  FAILED   {name}: no valgrind report ({e}); exit status {status}")
-        plugin_errors += 1
+        failed_runs += 1
         continue
     mine, others = [], 0
     for err in root.iter("error"):
@@ -112,8 +112,9 @@ for cap in caps:
     lines.append(f"  {mark} {name}: {len(mine)} plugin errors, {others} others ignored (tshark exit {status})")
     lines += ["           " + m for m in mine]
 print("\n".join(lines))
-print(f"valgrind: {len(caps)} captures, {plugin_errors} errors in plugin code, {other_errors} elsewhere (ignored)")
-sys.exit(1 if plugin_errors else 0)
+print(f"valgrind: {len(caps)} captures, {plugin_errors} errors in plugin code, {other_errors} elsewhere (ignored)"
+      + (f", {failed_runs} runs without a report" if failed_runs else ""))
+sys.exit(1 if plugin_errors or failed_runs else 0)
 PY
 rc=$?
 echo "valgrind: ${elapsed}s; reports in $OUT"
