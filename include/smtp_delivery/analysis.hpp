@@ -13,6 +13,7 @@
 #include <memory>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace smtp_delivery {
@@ -92,8 +93,93 @@ struct ConnectionRef {
     PmtuDirection& receiver() const { return conn->dir[forward ? 1 : 0]; }
 };
 
+// Connections by flow key. Open addressing over a power-of-two array of
+// small slots (part of the key's hash and the record's number), records in
+// fixed chunks whose addresses never move. A look-up that misses the cache
+// reads one slot and the record itself; a node-based map reads a bucket,
+// the node before and the node. Records are never removed one by one (a
+// closed connection keeps its small record), only all at once.
+class ConnectionTable {
+public:
+    using Entry = std::pair<FlowKey, Connection>;
+
+    Entry* find(const FlowKey& key) noexcept
+    {
+        if (slots_.empty())
+            return nullptr;
+        const std::uint64_t h = FlowKeyHash{}(key);
+        const std::uint32_t tag = tag_of(h);
+        for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+            const Slot s = slots_[i];
+            if (s.record == 0)
+                return nullptr;
+            if (s.tag == tag) {
+                Entry& e = record(s.record - 1);
+                if (e.first == key)
+                    return &e;
+            }
+        }
+    }
+
+    // Adds `key`, which must not be in the table yet.
+    Entry* insert(const FlowKey& key)
+    {
+        if ((size_ + 1) * 2 > slots_.size())
+            grow();
+        if (size_ % kChunk == 0)
+            chunks_.push_back(std::make_unique<Entry[]>(kChunk));
+        Entry& e = record(size_);
+        e.first = key;
+        place(FlowKeyHash{}(key), static_cast<std::uint32_t>(size_ + 1));
+        ++size_;
+        return &e;
+    }
+
+    std::size_t size() const noexcept { return size_; }
+
+    void clear() noexcept
+    {
+        std::vector<Slot>().swap(slots_);
+        std::vector<std::unique_ptr<Entry[]>>().swap(chunks_);
+        size_ = 0;
+        mask_ = 0;
+    }
+
+private:
+    struct Slot {
+        std::uint32_t tag = 0;     // high bits of the hash
+        std::uint32_t record = 0;  // record number + 1; 0 = empty
+    };
+    static constexpr std::size_t kChunk = 64;
+
+    static std::uint32_t tag_of(std::uint64_t h) noexcept { return static_cast<std::uint32_t>(h >> 32); }
+    Entry& record(std::size_t n) noexcept { return chunks_[n / kChunk][n % kChunk]; }
+
+    void place(std::uint64_t h, std::uint32_t record_plus_one) noexcept
+    {
+        std::size_t i = h & mask_;
+        while (slots_[i].record != 0)
+            i = (i + 1) & mask_;
+        slots_[i] = Slot{tag_of(h), record_plus_one};
+    }
+
+    void grow()
+    {
+        const std::size_t n = slots_.empty() ? 64 : slots_.size() * 2;
+        slots_.assign(n, Slot{});
+        mask_ = n - 1;
+        for (std::size_t r = 0; r < size_; ++r)
+            place(FlowKeyHash{}(record(r).first), static_cast<std::uint32_t>(r + 1));
+    }
+
+    std::vector<Slot> slots_;
+    std::vector<std::unique_ptr<Entry[]>> chunks_;
+    std::size_t size_ = 0;
+    std::size_t mask_ = 0;
+};
+
 class Analysis {
-    using Entry = std::pair<const FlowKey, Connection>;
+    using Entry = ConnectionTable::Entry;
 
 public:
     explicit Analysis(PmtuSettings settings = {}) : detector_(settings) {}
@@ -121,8 +207,9 @@ public:
         // tried first, which spares the hash look-up and its cache misses.
         Entry* entry = last_ && last_->first == key ? last_ : nullptr;
         if (!entry) {
-            auto it = connections_.find(key);
-            entry = it != connections_.end() ? &*it : add_connection(key);  // addresses survive rehashing
+            entry = connections_.find(key);
+            if (!entry)
+                entry = add_connection(key);  // records never move
         }
         last_ = entry;
         ref.conn = &entry->second;
@@ -147,10 +234,10 @@ public:
     {
         bool forward = true;
         const FlowKey key = make_flow_key(ptb.src, ptb.src_port, ptb.dst, ptb.dst_port, forward);
-        auto it = connections_.find(key);
-        if (it == connections_.end())
+        Entry* entry = connections_.find(key);
+        if (!entry)
             return;  // quotes a flow we never saw
-        detector_.on_packet_too_big(it->second.dir[forward ? 0 : 1], ptb, frame, sink());
+        detector_.on_packet_too_big(entry->second.dir[forward ? 0 : 1], ptb, frame, sink());
     }
 
     // Application data decrypted from a TLS record of this segment (STARTTLS
@@ -242,7 +329,7 @@ private:
 
     SD_COLD Entry* add_connection(const FlowKey& key)
     {
-        return &*connections_.emplace(key, Connection{}).first;
+        return connections_.insert(key);
     }
 
     // A SYN: a new connection may reuse the port pair, and the SYN's
@@ -396,7 +483,7 @@ private:
 
     PmtuDetector detector_;
     SiteRules site_rules_;
-    std::unordered_map<FlowKey, Connection, FlowKeyHash> connections_;
+    ConnectionTable connections_;
     Entry* last_ = nullptr;  // the connection of the previous segment
     std::unordered_map<std::uint32_t, FrameFindings> frames_;
     std::vector<bool> marked_;  // frames that have an entry in frames_

@@ -440,3 +440,46 @@ TEST(Body, EndOfDataFoundWhereverTheSegmentsAreCut)
 }
 
 }  // namespace
+
+// The connection table keeps every record where it was put while it grows,
+// finds each key (v4 and v6, keys that differ in one byte or one port) and
+// nothing else, and starts empty after clear().
+TEST(ConnectionTable, GrowsWithoutMovingRecords)
+{
+    const auto key = [](std::uint32_t n, std::uint8_t family) {
+        FlowKey k;
+        k.a.family = k.b.family = family;
+        k.a.bytes[0] = family == 4 ? 192 : 0x20;
+        k.a.bytes[3] = static_cast<std::uint8_t>(n >> 8);
+        k.b.bytes[3] = static_cast<std::uint8_t>(n);
+        k.port_a = static_cast<std::uint16_t>(1024 + n % 7);
+        k.port_b = 25;
+        return k;
+    };
+    ConnectionTable table;
+    EXPECT_EQ(table.find(key(0, 4)), nullptr);
+    std::vector<ConnectionTable::Entry*> added;
+    for (std::uint32_t n = 0; n < 20000; ++n)
+        for (std::uint8_t family : {4, 6}) {
+            ASSERT_EQ(table.find(key(n, family)), nullptr);
+            added.push_back(table.insert(key(n, family)));
+            added.back()->second.opener = family;
+        }
+    EXPECT_EQ(table.size(), 40000u);
+    std::size_t i = 0;
+    for (std::uint32_t n = 0; n < 20000; ++n)
+        for (std::uint8_t family : {4, 6}) {
+            ConnectionTable::Entry* e = table.find(key(n, family));
+            ASSERT_EQ(e, added[i++]);
+            EXPECT_EQ(e->first, key(n, family));
+            EXPECT_EQ(e->second.opener, family);
+        }
+    FlowKey other = key(5, 4);
+    other.port_b = 26;
+    EXPECT_EQ(table.find(other), nullptr);
+    table.clear();
+    EXPECT_EQ(table.size(), 0u);
+    EXPECT_EQ(table.find(key(5, 4)), nullptr);
+    EXPECT_NE(table.insert(key(5, 4)), nullptr);
+    EXPECT_EQ(table.size(), 1u);
+}
