@@ -103,36 +103,15 @@ class ConnectionTable {
 public:
     using Entry = std::pair<FlowKey, Connection>;
 
-    Entry* find(const FlowKey& key) noexcept
-    {
-        if (slots_.empty())
-            return nullptr;
-        const std::uint64_t h = FlowKeyHash{}(key);
-        const std::uint32_t tag = tag_of(h);
-        for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-            const Slot s = slots_[i];
-            if (s.record == 0)
-                return nullptr;
-            if (s.tag == tag) {
-                Entry& e = record(s.record - 1);
-                if (e.first == key)
-                    return &e;
-            }
-        }
-    }
+    Entry* find(const FlowKey& key) noexcept { return find(key, FlowKeyHash{}(key)); }
 
-    // Adds `key`, which must not be in the table yet.
-    Entry* insert(const FlowKey& key)
+    // The record of `key`, added when it is not there yet (the key is
+    // hashed once for both).
+    Entry* find_or_add(const FlowKey& key)
     {
-        if ((size_ + 1) * 2 > slots_.size())
-            grow();
-        if (size_ % kChunk == 0)
-            chunks_.push_back(std::make_unique<Entry[]>(kChunk));
-        Entry& e = record(size_);
-        e.first = key;
-        place(FlowKeyHash{}(key), static_cast<std::uint32_t>(size_ + 1));
-        ++size_;
-        return &e;
+        const std::uint64_t h = FlowKeyHash{}(key);
+        Entry* e = find(key, h);
+        return e ? e : add(key, h);
     }
 
     std::size_t size() const noexcept { return size_; }
@@ -153,6 +132,37 @@ private:
     static constexpr std::size_t kChunk = 64;
 
     static std::uint32_t tag_of(std::uint64_t h) noexcept { return static_cast<std::uint32_t>(h >> 32); }
+
+    Entry* find(const FlowKey& key, std::uint64_t h) noexcept
+    {
+        if (slots_.empty())
+            return nullptr;
+        const std::uint32_t tag = tag_of(h);
+        for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+            const Slot s = slots_[i];
+            if (s.record == 0)
+                return nullptr;
+            if (s.tag == tag) {
+                Entry& e = record(s.record - 1);
+                if (e.first == key)
+                    return &e;
+            }
+        }
+    }
+
+    // A new connection: rare next to look-ups, kept out of their way.
+    SD_COLD Entry* add(const FlowKey& key, std::uint64_t h)
+    {
+        if ((size_ + 1) * 2 > slots_.size())
+            grow();
+        if (size_ % kChunk == 0)
+            chunks_.push_back(std::make_unique<Entry[]>(kChunk));
+        Entry& e = record(size_);
+        e.first = key;
+        place(h, static_cast<std::uint32_t>(size_ + 1));
+        ++size_;
+        return &e;
+    }
     Entry& record(std::size_t n) noexcept { return chunks_[n / kChunk][n % kChunk]; }
 
     void place(std::uint64_t h, std::uint32_t record_plus_one) noexcept
@@ -206,11 +216,8 @@ public:
         // Most segments follow one of the same connection: the last entry is
         // tried first, which spares the hash look-up and its cache misses.
         Entry* entry = last_ && last_->first == key ? last_ : nullptr;
-        if (!entry) {
-            entry = connections_.find(key);
-            if (!entry)
-                entry = add_connection(key);  // records never move
-        }
+        if (!entry)
+            entry = connections_.find_or_add(key);  // records never move
         last_ = entry;
         ref.conn = &entry->second;
         ref.key = &entry->first;
@@ -325,11 +332,6 @@ private:
             f.session.set_endpoints(k.a, k.port_a, k.b, k.port_b);
         else
             f.session.set_endpoints(k.b, k.port_b, k.a, k.port_a);
-    }
-
-    SD_COLD Entry* add_connection(const FlowKey& key)
-    {
-        return connections_.insert(key);
     }
 
     // A SYN: a new connection may reuse the port pair, and the SYN's

@@ -22,7 +22,7 @@ SCALES="0.25 0.5 1"
 KINDS="flows pipeline multiline longline"
 RUNS=1
 MARKDOWN=""
-PLUGIN_SO=$(ls "$BENCH_DIR"/../../build/plugins/*/epan/smtp_delivery.so 2>/dev/null | head -n 1 || true)
+PLUGIN_SO=$DEFAULT_PLUGIN_SO
 WORKDIR=/tmp/smtp-delivery-adversarial
 LIMIT=3600
 while [[ $# -gt 0 ]]; do

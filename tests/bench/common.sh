@@ -12,6 +12,9 @@ RUN_USER=${RUN_USER:-nobody}
 
 die() { echo "error: $*" >&2; exit 2; }
 
+# The plugin of the checkout's build, when there is one (--plugin overrides).
+DEFAULT_PLUGIN_SO=$(ls "$BENCH_DIR"/../../build/plugins/*/epan/smtp_delivery.so 2>/dev/null | head -n 1 || true)
+
 need_time() {
   if [[ ! -x /usr/bin/time ]]; then
     echo "installing GNU time (package 'time')" >&2

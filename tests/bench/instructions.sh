@@ -21,7 +21,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PACKETS=100000
 TREE_PACKETS=30000
-PLUGIN_SO=$(ls "$BENCH_DIR"/../../build/plugins/*/epan/smtp_delivery.so 2>/dev/null | head -n 1 || true)
+PLUGIN_SO=$DEFAULT_PLUGIN_SO
 WORKDIR=/tmp/smtp-delivery-bench
 CACHE=0
 while [[ $# -gt 0 ]]; do

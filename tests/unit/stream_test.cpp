@@ -460,15 +460,16 @@ TEST(ConnectionTable, GrowsWithoutMovingRecords)
     EXPECT_EQ(table.find(key(0, 4)), nullptr);
     std::vector<ConnectionTable::Entry*> added;
     for (std::uint32_t n = 0; n < 20000; ++n)
-        for (std::uint8_t family : {4, 6}) {
+        for (const std::uint8_t family : {std::uint8_t{4}, std::uint8_t{6}}) {
             ASSERT_EQ(table.find(key(n, family)), nullptr);
-            added.push_back(table.insert(key(n, family)));
+            added.push_back(table.find_or_add(key(n, family)));
             added.back()->second.opener = family;
+            ASSERT_EQ(table.find_or_add(key(n, family)), added.back());  // found, not added again
         }
     EXPECT_EQ(table.size(), 40000u);
     std::size_t i = 0;
     for (std::uint32_t n = 0; n < 20000; ++n)
-        for (std::uint8_t family : {4, 6}) {
+        for (const std::uint8_t family : {std::uint8_t{4}, std::uint8_t{6}}) {
             ConnectionTable::Entry* e = table.find(key(n, family));
             ASSERT_EQ(e, added[i++]);
             EXPECT_EQ(e->first, key(n, family));
@@ -480,6 +481,6 @@ TEST(ConnectionTable, GrowsWithoutMovingRecords)
     table.clear();
     EXPECT_EQ(table.size(), 0u);
     EXPECT_EQ(table.find(key(5, 4)), nullptr);
-    EXPECT_NE(table.insert(key(5, 4)), nullptr);
+    EXPECT_NE(table.find_or_add(key(5, 4)), nullptr);
     EXPECT_EQ(table.size(), 1u);
 }
