@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -188,6 +187,65 @@ private:
     std::size_t mask_ = 0;
 };
 
+// Findings by frame number. Frames are numbered densely from 1 and read in
+// order on the first pass, so an index by frame number (4 bytes a frame, 0 =
+// nothing) finds a frame's record with one load, and most frames, which have
+// nothing, are answered by that load alone. Records sit in fixed chunks whose
+// addresses never move, as the connection table's do.
+class FrameStore {
+public:
+    const FrameFindings* find(std::uint32_t frame) const noexcept
+    {
+        if (frame >= index_.size())
+            return nullptr;
+        const std::uint32_t n = index_[frame];
+        return n ? &record(n - 1) : nullptr;
+    }
+
+    // The record of `frame`, added when it has none yet.
+    FrameFindings& get(std::uint32_t frame)
+    {
+        if (frame >= index_.size())
+            grow_index(frame);
+        std::uint32_t& n = index_[frame];
+        if (n == 0)
+            n = add();
+        return record(n - 1);
+    }
+
+    std::size_t size() const noexcept { return size_; }
+
+    void clear() noexcept
+    {
+        std::vector<std::uint32_t>().swap(index_);
+        std::vector<std::unique_ptr<FrameFindings[]>>().swap(chunks_);
+        size_ = 0;
+    }
+
+private:
+    static constexpr std::size_t kChunk = 256;
+
+    const FrameFindings& record(std::size_t n) const noexcept { return chunks_[n / kChunk][n % kChunk]; }
+    FrameFindings& record(std::size_t n) noexcept { return chunks_[n / kChunk][n % kChunk]; }
+
+    SD_COLD void grow_index(std::uint32_t frame)
+    {
+        index_.resize(std::max<std::size_t>(std::size_t{frame} + 1, index_.size() * 2), 0);
+    }
+
+    // Record number + 1 of a new, empty record.
+    std::uint32_t add()
+    {
+        if (size_ % kChunk == 0)
+            chunks_.push_back(std::make_unique<FrameFindings[]>(kChunk));
+        return static_cast<std::uint32_t>(++size_);
+    }
+
+    std::vector<std::uint32_t> index_;
+    std::vector<std::unique_ptr<FrameFindings[]>> chunks_;
+    std::size_t size_ = 0;
+};
+
 class Analysis {
     using Entry = ConnectionTable::Entry;
 
@@ -273,20 +331,14 @@ public:
 
     const FrameFindings* find_frame(std::uint32_t number) const
     {
-        // Most frames have nothing: a bit per frame answers without touching the map.
-        if (number >= marked_.size() || !marked_[number])
-            return nullptr;
-        const auto it = frames_.find(number);
-        return it == frames_.end() ? nullptr : &it->second;
+        return frames_.find(number);
     }
 
     void clear()
     {
         last_ = nullptr;
-        last_findings_ = nullptr;
         connections_.clear();
         frames_.clear();
-        std::vector<bool>().swap(marked_);
     }
 
     std::size_t connection_count() const noexcept { return connections_.size(); }
@@ -299,19 +351,7 @@ private:
     };
     Sink sink() { return Sink{this}; }
 
-    FrameFindings& findings(std::uint32_t frame)
-    {
-        // A frame's findings are written in a burst (every line of a reply):
-        // the last entry is kept at hand (map elements never move).
-        if (last_findings_ && last_frame_ == frame)
-            return *last_findings_;
-        if (frame >= marked_.size())
-            marked_.resize(std::max<std::size_t>(frame + 1, marked_.size() * 2), false);
-        marked_[frame] = true;
-        last_frame_ = frame;
-        last_findings_ = &frames_[frame];
-        return *last_findings_;
-    }
+    FrameFindings& findings(std::uint32_t frame) { return frames_.get(frame); }
 
     // The connection's SMTP session; the sender of this segment tells which
     // endpoint is the client.
@@ -487,10 +527,7 @@ private:
     SiteRules site_rules_;
     ConnectionTable connections_;
     Entry* last_ = nullptr;  // the connection of the previous segment
-    std::unordered_map<std::uint32_t, FrameFindings> frames_;
-    std::vector<bool> marked_;  // frames that have an entry in frames_
-    FrameFindings* last_findings_ = nullptr;  // the entry findings() returned last
-    std::uint32_t last_frame_ = 0;
+    FrameStore frames_;
 };
 
 }  // namespace smtp_delivery

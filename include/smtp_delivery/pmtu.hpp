@@ -186,7 +186,7 @@ struct FlowKey {
 inline FlowKey make_flow_key(const IpAddress& src, std::uint16_t sport, const IpAddress& dst, std::uint16_t dport,
                              bool& forward) noexcept
 {
-    const int c = std::memcmp(src.bytes.data(), dst.bytes.data(), src.bytes.size());
+    const int c = compare_bytes(src, dst);
     forward = c < 0 || (c == 0 && sport <= dport);
     FlowKey k;
     if (forward) {

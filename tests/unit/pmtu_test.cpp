@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <vector>
 
 using namespace smtp_delivery;
@@ -432,3 +433,36 @@ TEST(Session, ZeroPendingLimitIsClamped)
 }
 
 }  // namespace
+
+// Flow keys order endpoints by their address bytes; the word-wise compare
+// must agree with memcmp on every byte position, and equality must see the
+// family as well as the bytes.
+TEST(IpAddressCompare, AgreesWithMemcmpAndFamily)
+{
+    std::uint32_t state = 12345;
+    const auto next = [&state] {
+        state = state * 1103515245u + 12345u;
+        return static_cast<std::uint8_t>(state >> 16);
+    };
+    const auto sign = [](int v) { return (v > 0) - (v < 0); };
+    for (int round = 0; round < 20000; ++round) {
+        IpAddress a, b;
+        a.family = b.family = 6;
+        for (auto& x : a.bytes)
+            x = next();
+        b.bytes = a.bytes;
+        // Differ in one byte (or none), at every position in turn.
+        const int pos = round % 17;
+        if (pos < 16)
+            b.bytes[static_cast<std::size_t>(pos)] = next();
+        const int expected = sign(std::memcmp(a.bytes.data(), b.bytes.data(), 16));
+        EXPECT_EQ(sign(compare_bytes(a, b)), expected) << "position " << pos;
+        EXPECT_EQ(sign(compare_bytes(b, a)), -expected);
+        EXPECT_EQ(a == b, expected == 0);
+    }
+    IpAddress v4, v6;
+    v4.family = 4;
+    v6.family = 6;
+    EXPECT_EQ(compare_bytes(v4, v6), 0);
+    EXPECT_FALSE(v4 == v6);
+}

@@ -484,3 +484,36 @@ TEST(ConnectionTable, GrowsWithoutMovingRecords)
     EXPECT_NE(table.find_or_add(key(5, 4)), nullptr);
     EXPECT_EQ(table.size(), 1u);
 }
+
+// Findings by frame: frames without findings read as none, records keep
+// their address while more frames get theirs, clear() forgets them all.
+TEST(FrameStore, FindsByFrameAndKeepsAddresses)
+{
+    FrameStore store;
+    EXPECT_EQ(store.find(0), nullptr);
+    EXPECT_EQ(store.find(1), nullptr);
+    std::vector<const FrameFindings*> seen;
+    for (std::uint32_t frame = 3; frame < 30000; frame += 3) {
+        FrameFindings& f = store.get(frame);
+        f.lines_dropped = frame;
+        seen.push_back(&f);
+    }
+    EXPECT_EQ(store.size(), seen.size());
+    EXPECT_EQ(&store.get(3), seen.front());  // a second get returns the same record
+    EXPECT_EQ(store.size(), seen.size());
+    for (std::uint32_t frame = 1; frame < 30010; ++frame) {
+        const FrameFindings* f = store.find(frame);
+        if (frame % 3 == 0 && frame < 30000) {
+            ASSERT_NE(f, nullptr) << frame;
+            EXPECT_EQ(f, seen[frame / 3 - 1]);
+            EXPECT_EQ(f->lines_dropped, frame);
+        } else {
+            EXPECT_EQ(f, nullptr) << frame;
+        }
+    }
+    EXPECT_EQ(store.find(4000000000u), nullptr);
+    store.clear();
+    EXPECT_EQ(store.size(), 0u);
+    EXPECT_EQ(store.find(3), nullptr);
+    EXPECT_EQ(store.get(5).lines_dropped, 0u);  // a new, empty record
+}
