@@ -187,11 +187,12 @@ private:
     std::size_t mask_ = 0;
 };
 
-// Findings by frame number. Frames are numbered densely from 1 and read in
-// order on the first pass, so an index by frame number (4 bytes a frame, 0 =
-// nothing) finds a frame's record with one load, and most frames, which have
-// nothing, are answered by that load alone. Records sit in fixed chunks whose
-// addresses never move, as the connection table's do.
+// Findings by frame number. Frames are numbered densely from 1 by Wireshark
+// (never from packet bytes), so an index by frame number (4 bytes a frame up
+// to the last frame with findings, 0 = nothing) finds a frame's record with
+// one load, and most frames, which have nothing, are answered by that load
+// alone. Records sit in fixed chunks whose addresses never move, as the
+// connection table's do.
 class FrameStore {
 public:
     const FrameFindings* find(std::uint32_t frame) const noexcept
