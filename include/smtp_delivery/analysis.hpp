@@ -92,12 +92,41 @@ struct ConnectionRef {
     PmtuDirection& receiver() const { return conn->dir[forward ? 1 : 0]; }
 };
 
+// Records numbered 0, 1, 2, ... in fixed chunks: adding one never moves the
+// others, so pointers to records stay valid while the store grows. Records
+// are only ever removed all at once.
+template <typename T, std::size_t kChunk>
+class StableRecords {
+public:
+    T& operator[](std::size_t n) noexcept { return chunks_[n / kChunk][n % kChunk]; }
+    const T& operator[](std::size_t n) const noexcept { return chunks_[n / kChunk][n % kChunk]; }
+    std::size_t size() const noexcept { return size_; }
+
+    // A new value-initialised record at the end.
+    T& add()
+    {
+        if (size_ % kChunk == 0)
+            chunks_.push_back(std::make_unique<T[]>(kChunk));
+        return (*this)[size_++];
+    }
+
+    void clear() noexcept
+    {
+        std::vector<std::unique_ptr<T[]>>().swap(chunks_);
+        size_ = 0;
+    }
+
+private:
+    std::vector<std::unique_ptr<T[]>> chunks_;
+    std::size_t size_ = 0;
+};
+
 // Connections by flow key. Open addressing over a power-of-two array of
-// small slots (part of the key's hash and the record's number), records in
-// fixed chunks whose addresses never move. A look-up that misses the cache
-// reads one slot and the record itself; a node-based map reads a bucket,
-// the node before and the node. Records are never removed one by one (a
-// closed connection keeps its small record), only all at once.
+// small slots (part of the key's hash and the record's number) with the
+// records in StableRecords. A look-up that misses the cache reads one slot
+// and the record itself; a node-based map reads a bucket, the node before
+// and the node. Records are never removed one by one (a closed connection
+// keeps its small record), only all at once.
 class ConnectionTable {
 public:
     using Entry = std::pair<FlowKey, Connection>;
@@ -113,13 +142,12 @@ public:
         return e ? e : add(key, h);
     }
 
-    std::size_t size() const noexcept { return size_; }
+    std::size_t size() const noexcept { return records_.size(); }
 
     void clear() noexcept
     {
         std::vector<Slot>().swap(slots_);
-        std::vector<std::unique_ptr<Entry[]>>().swap(chunks_);
-        size_ = 0;
+        records_.clear();
         mask_ = 0;
     }
 
@@ -128,8 +156,6 @@ private:
         std::uint32_t tag = 0;     // high bits of the hash
         std::uint32_t record = 0;  // record number + 1; 0 = empty
     };
-    static constexpr std::size_t kChunk = 64;
-
     static std::uint32_t tag_of(std::uint64_t h) noexcept { return static_cast<std::uint32_t>(h >> 32); }
 
     Entry* find(const FlowKey& key, std::uint64_t h) noexcept
@@ -142,7 +168,7 @@ private:
             if (s.record == 0)
                 return nullptr;
             if (s.tag == tag) {
-                Entry& e = record(s.record - 1);
+                Entry& e = records_[s.record - 1];
                 if (e.first == key)
                     return &e;
             }
@@ -152,17 +178,13 @@ private:
     // A new connection: rare next to look-ups, kept out of their way.
     SD_COLD Entry* add(const FlowKey& key, std::uint64_t h)
     {
-        if ((size_ + 1) * 2 > slots_.size())
+        if ((records_.size() + 1) * 2 > slots_.size())
             grow();
-        if (size_ % kChunk == 0)
-            chunks_.push_back(std::make_unique<Entry[]>(kChunk));
-        Entry& e = record(size_);
+        Entry& e = records_.add();
         e.first = key;
-        place(h, static_cast<std::uint32_t>(size_ + 1));
-        ++size_;
+        place(h, static_cast<std::uint32_t>(records_.size()));
         return &e;
     }
-    Entry& record(std::size_t n) noexcept { return chunks_[n / kChunk][n % kChunk]; }
 
     void place(std::uint64_t h, std::uint32_t record_plus_one) noexcept
     {
@@ -177,22 +199,20 @@ private:
         const std::size_t n = slots_.empty() ? 64 : slots_.size() * 2;
         slots_.assign(n, Slot{});
         mask_ = n - 1;
-        for (std::size_t r = 0; r < size_; ++r)
-            place(FlowKeyHash{}(record(r).first), static_cast<std::uint32_t>(r + 1));
+        for (std::size_t r = 0; r < records_.size(); ++r)
+            place(FlowKeyHash{}(records_[r].first), static_cast<std::uint32_t>(r + 1));
     }
 
     std::vector<Slot> slots_;
-    std::vector<std::unique_ptr<Entry[]>> chunks_;
-    std::size_t size_ = 0;
+    StableRecords<Entry, 64> records_;
     std::size_t mask_ = 0;
 };
 
 // Findings by frame number. Frames are numbered densely from 1 by Wireshark
 // (never from packet bytes), so an index by frame number (4 bytes a frame up
-// to the last frame with findings, 0 = nothing) finds a frame's record with
-// one load, and most frames, which have nothing, are answered by that load
-// alone. Records sit in fixed chunks whose addresses never move, as the
-// connection table's do.
+// to the last frame with findings; record number + 1, 0 = nothing) finds a
+// frame's record with one load, and most frames, which have nothing, are
+// answered by that load alone.
 class FrameStore {
 public:
     const FrameFindings* find(std::uint32_t frame) const noexcept
@@ -200,7 +220,7 @@ public:
         if (frame >= index_.size())
             return nullptr;
         const std::uint32_t n = index_[frame];
-        return n ? &record(n - 1) : nullptr;
+        return n ? &records_[n - 1] : nullptr;
     }
 
     // The record of `frame`, added when it has none yet.
@@ -209,42 +229,30 @@ public:
         if (frame >= index_.size())
             grow_index(frame);
         std::uint32_t& n = index_[frame];
-        if (n == 0)
-            n = add();
-        return record(n - 1);
+        if (n == 0) {
+            records_.add();
+            n = static_cast<std::uint32_t>(records_.size());  // record number + 1
+        }
+        return records_[n - 1];
     }
 
-    std::size_t size() const noexcept { return size_; }
+    std::size_t size() const noexcept { return records_.size(); }
 
     void clear() noexcept
     {
         std::vector<std::uint32_t>().swap(index_);
-        std::vector<std::unique_ptr<FrameFindings[]>>().swap(chunks_);
-        size_ = 0;
+        records_.clear();
     }
 
 private:
-    static constexpr std::size_t kChunk = 256;
-
-    const FrameFindings& record(std::size_t n) const noexcept { return chunks_[n / kChunk][n % kChunk]; }
-    FrameFindings& record(std::size_t n) noexcept { return chunks_[n / kChunk][n % kChunk]; }
 
     SD_COLD void grow_index(std::uint32_t frame)
     {
         index_.resize(std::max<std::size_t>(std::size_t{frame} + 1, index_.size() * 2), 0);
     }
 
-    // Record number + 1 of a new, empty record.
-    std::uint32_t add()
-    {
-        if (size_ % kChunk == 0)
-            chunks_.push_back(std::make_unique<FrameFindings[]>(kChunk));
-        return static_cast<std::uint32_t>(++size_);
-    }
-
     std::vector<std::uint32_t> index_;
-    std::vector<std::unique_ptr<FrameFindings[]>> chunks_;
-    std::size_t size_ = 0;
+    StableRecords<FrameFindings, 256> records_;
 };
 
 class Analysis {
