@@ -559,11 +559,8 @@ SD_COLD void read_decrypted(tvbuff_t* frame, packet_info* pinfo, ConnectionRef c
  * read from the frame's bytes (no protocol tree needed). */
 void analyse_frame(tvbuff_t* tvb, packet_info* pinfo)
 {
-    /* The TCP dissector sets the port type, also for the TCP header an
-     * ICMP error quotes: anything else (UDP, DNS, ARP, ...) leaves here
-     * without walking the layers. */
-    if (pinfo->ptype != PT_TCP)
-        return;
+    /* The layers first, not the port type: after an ICMP error that quotes
+     * TCP, Wireshark 4.4 and later do not leave the port type at TCP. */
     const Layers layers = scan_layers(pinfo);
     if (!layers.tcp)
         return;  /* ICMP errors that matter quote TCP too */
@@ -576,7 +573,7 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo)
     }
     Segment seg;
     Bytes payload;
-    if (!read_tcp_segment(ip_bytes, seg, payload) ||
+    if (pinfo->ptype != PT_TCP || !read_tcp_segment(ip_bytes, seg, payload) ||
         seg.tcp.src_port != pinfo->srcport || seg.tcp.dst_port != pinfo->destport)
         return;
     seg.frame = pinfo->num;
