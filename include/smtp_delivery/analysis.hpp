@@ -245,7 +245,6 @@ public:
     }
 
 private:
-
     SD_COLD void grow_index(std::uint32_t frame)
     {
         index_.resize(std::max<std::size_t>(std::size_t{frame} + 1, index_.size() * 2), 0);
