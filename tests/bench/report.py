@@ -24,6 +24,10 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def fmt_ratio(r, spec='.3f'):
+    return fmt(r, spec) + 'x' if r else '-'
+
+
 def table(headers, rows):
     w = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     out = ['  '.join(str(h).ljust(w[i]) for i, h in enumerate(headers)),
@@ -74,11 +78,11 @@ def bench(args):
         label = name if d['vs'] == '-' else '%s (vs %s)' % (name, d['vs'])
         if d['err']:
             label += ' [%d ERR]' % d['err']
-        rows.append([label, fmt(tw, '.2f'), fmt(to, '.2f'), fmt(rt, '.3f') + 'x' if rt else '-',
-                     fmt(rp, '.3f') + 'x' if rp else '-', fmt(rb, '.3f') + 'x' if rb else '-', '<=%.2fx' % d['target'], '-' if rt is None else ('PASS' if rt <= d['target'] else 'FAIL'),
-                     fmt(cw, '.2f'), fmt(co, '.2f'), fmt(rc, '.3f') + 'x' if rc else '-',
+        rows.append([label, fmt(tw, '.2f'), fmt(to, '.2f'), fmt_ratio(rt),
+                     fmt_ratio(rp), fmt_ratio(rb), '<=%.2fx' % d['target'], '-' if rt is None else ('PASS' if rt <= d['target'] else 'FAIL'),
+                     fmt(cw, '.2f'), fmt(co, '.2f'), fmt_ratio(rc),
                      fmt(mw and mw / 1024, '.0f'), fmt(mo and mo / 1024, '.0f'),
-                     fmt(rm, '.3f') + 'x' if rm else '-',
+                     fmt_ratio(rm),
                      '-' if rm is None else ('PASS' if rm <= MEM_TARGET else 'FAIL')])
     notes = ['Medians over the rounds; time = wall clock (PASS/FAIL is judged on the ratio of medians), '
              'paired ratio = median of each round\'s with/without ratio, best ratio = fastest run with / '
@@ -126,7 +130,7 @@ def adversarial(args):
         if delta is not None:
             prev[(kind, mode)] = (units, delta)
         rows.append([kind, scale, d['n'], d['packets'], mode + (' [%d ERR]' % d['err'] if d['err'] else ''),
-                     fmt(tw, '.2f'), fmt(to, '.2f'), (fmt(ratio(tw, to), '.2f') + 'x') if ratio(tw, to) else '-',
+                     fmt(tw, '.2f'), fmt(to, '.2f'), fmt_ratio(ratio(tw, to), '.2f'),
                      fmt(cw, '.2f'), fmt(co, '.2f'),
                      fmt(tw and tw * 1e6 / d['packets'], '.1f'), fmt(mw and mw / 1024, '.0f'),
                      fmt(mo and mo / 1024, '.0f'), fmt(delta and delta / 1048576, '.1f'),
