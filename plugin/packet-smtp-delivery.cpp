@@ -1076,8 +1076,8 @@ SD_NOINLINE int show_findings(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tre
         for (const TransactionSummary& t : findings->transactions)
             show_transaction(tvb, pinfo, st, t);
 
-    /* The lines kept are those worth a look of their own: of multi-line
-     * replies, or malformed. */
+    /* The lines kept are those worth a look of their own (malformed, odd
+     * one out, or of a multi-line failure or intermediate reply). */
     for (const LineRecord& line : findings->lines)
         show_line(tvb, pinfo, st, line);
     if (findings->lines_dropped)
@@ -1146,7 +1146,8 @@ void proto_register_smtp_delivery(void)
         {&hf_reply_first_frame, {"First line in frame", "smtp_delivery.reply.first_frame", FT_FRAMENUM, BASE_NONE,
                                  NULL, 0x0, "Frame carrying the first line of a reply spread over segments", HFILL}},
         {&hf_line, {"Reply line", "smtp_delivery.reply.line", FT_NONE, BASE_NONE, NULL, 0x0,
-                    "One line of a multi-line or malformed reply", HFILL}},
+                    "A reply line with something of its own to say: malformed, unlike the first line, or of a multi-line "
+                    "failure or intermediate reply", HFILL}},
         {&hf_line_code, {"Code", "smtp_delivery.reply.line.code", FT_UINT16, BASE_DEC, NULL, 0x0,
                          "Reply code on this line", HFILL}},
         {&hf_line_enhanced, {"Enhanced status code", "smtp_delivery.reply.line.enhanced", FT_STRING, BASE_NONE, NULL,

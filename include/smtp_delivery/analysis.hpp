@@ -18,7 +18,7 @@
 namespace smtp_delivery {
 
 struct FrameFindings {
-    std::vector<LineRecord> lines;      // reply lines worth a look of their own: of multi-line replies, malformed
+    std::vector<LineRecord> lines;      // reply lines worth a look of their own (LineRecord::notable)
     std::vector<ReplyRecord> replies;   // replies completed in this frame
     std::uint32_t lines_dropped = 0;    // such lines beyond kMaxLinesPerFrame
     PmtuFinding pmtu;
@@ -514,11 +514,10 @@ private:
         LineRecord line;
         ReplyRecord reply;
         const bool complete = s.on_reply_line(raw, frame_number, t_ns, line, reply);
-        const bool keep_line = line.continued || line.index > 0 || line.problems;
-        if (!keep_line && !complete)
+        if (!line.notable && !complete)
             return;  // a plain line of a reply still being read
         FrameFindings& f = findings(frame_number);
-        if (keep_line) {
+        if (line.notable) {
             if (f.lines.size() < kMaxLinesPerFrame)
                 f.lines.push_back(line);
             else

@@ -95,8 +95,8 @@ inline constexpr std::array<BasicCodeRow, 58> kBasicCodes{{
 
 // Meaning of the subject digit of an enhanced status code (X.s.YYY).
 inline constexpr std::array<SubjectRow, 8> kSubjects{{
-    {0, "Other or undefined: the code says nothing about where the problem lies"},
-    {1, "Addressing: the sender or recipient address is wrong or invalid"},
+    {0, "Other or undefined: the code names no particular area"},
+    {1, "Addressing: the sender or recipient address (syntax, existence, validity)"},
     {2, "Mailbox: the recipient's mailbox (full, disabled, own size limit)"},
     {3, "Mail system: the receiving system itself (storage, load, configuration, features)"},
     {4, "Network and routing: connections, DNS, next-hop routing, loops and queue expiry"},
@@ -108,7 +108,10 @@ inline constexpr std::array<SubjectRow, 8> kSubjects{{
 // IANA SMTP Enhanced Status Codes registry, enumerated codes (class X = 0).
 // Complete as of the 2020-09 registry copy (X.0.0 .. X.7.30). No later
 // registration could be confirmed when this table was written.
-inline constexpr std::array<EnhancedCodeRow, 81> kEnhancedCodes{{
+// After them, class-specific readings (looked up first): the registry words
+// its X.s.0 entries as problems, but servers send 2.s.0 on success (Postfix
+// "250 2.1.0 Ok" to MAIL, Exchange "250 2.6.0 Queued mail for delivery").
+inline constexpr std::array<EnhancedCodeRow, 89> kEnhancedCodes{{
     // X.0.YYY
     {0, 0, 0, "Unspecified status; only the class (success / temporary / permanent) is known", Cause::none},
     // X.1.YYY
@@ -198,6 +201,15 @@ inline constexpr std::array<EnhancedCodeRow, 81> kEnhancedCodes{{
     {0, 7, 28, "The message looks like part of a flood of similar abusive mail", Cause::rate_limit},
     {0, 7, 29, "ARC validation of the message failed", Cause::spf_dkim_dmarc},
     {0, 7, 30, "The message demands REQUIRETLS but no next-hop server supports it", Cause::tls_required},
+    // 2.s.0: success, read per subject
+    {2, 0, 0, "Done; the code adds nothing to the success itself", Cause::none},
+    {2, 1, 0, "The envelope address is accepted (usually the sender; accepted recipients get 2.1.5)", Cause::none},
+    {2, 2, 0, "Success as far as the recipient's mailbox is concerned, no further detail", Cause::none},
+    {2, 3, 0, "The receiving mail system reports success, no further detail", Cause::none},
+    {2, 4, 0, "Success as far as network and routing are concerned, no further detail", Cause::none},
+    {2, 5, 0, "The protocol step succeeded, no further detail", Cause::none},
+    {2, 6, 0, "The message content is accepted (often: queued for delivery)", Cause::none},
+    {2, 7, 0, "A security or policy step succeeded (authentication passed, or TLS may start)", Cause::none},
 }};
 
 // Vendor and provider readings, in priority order (most specific first).

@@ -82,6 +82,11 @@ struct LineRecord {
     EnhancedCode enhanced;
     std::uint16_t problems = 0;
     bool continued = false;
+    // Says something its reply's item does not: a malformed line, a line
+    // whose code or enhanced code differs from the first line's, or any line
+    // of a multi-line reply that is not a success. The lines of a success
+    // reply (an EHLO capability list) are summed up by the reply's line count.
+    bool notable = false;
     std::uint32_t index = 0;  // 0-based line number within its reply
 };
 
@@ -223,7 +228,18 @@ public:
                        ReplyRecord& out)
     {
         const ReplyLine line = parse_reply_line(raw);
-        line_out = {line.code, line.enhanced, line.problems, line.continued,
+        const bool first = lines_in_reply_ == 0;
+        const bool differs = !first && (line.code != current_.code ||
+                                        (line.enhanced.present() && current_.enhanced.present() &&
+                                         line.enhanced != current_.enhanced));
+        const bool multi_line = !first || line.continued;
+        const std::uint16_t reply_code = first ? line.code : current_.code;
+        line_out = {line.code,
+                    line.enhanced,
+                    line.problems,
+                    line.continued,
+                    line.problems != 0 || differs ||
+                        (multi_line && reply_class_of(reply_code) != ReplyClass::success),
                     static_cast<std::uint32_t>(lines_in_reply_)};
         if (lines_in_reply_ == 0) {
             current_ = ReplyRecord{};

@@ -13,10 +13,12 @@ Kinds:
   pipeline   One SMTP session whose client pipelines N commands (default
              1,000,000 "NOOP\\r\\n", 6 bytes each, packed into full segments
              that cut commands in two) that the server never answers.
-  multiline  One reply of N lines (default 100,000: "250-000001 xxx..." ...
-             "250 end") across full segments, answering EHLO.
-  longline   One reply line of N bytes (default 1,048,576) without CRLF until
-             its end, across full segments, answering EHLO.
+  multiline  One failure reply of N lines (default 100,000: "550-000001 xxx..."
+             ... "550 end") across full segments, answering EHLO. A failure,
+             because every line of a multi-line failure is kept for an item
+             of its own and its text is read (a success list is only counted).
+  longline   One failure reply line of N bytes (default 1,048,576) without
+             CRLF until its end, across full segments, answering EHLO.
 
 --scale S multiplies N (e.g. 0.1, 0.25, 0.5, 1) for linearity checks.
 Only documentation addresses are used.
@@ -137,7 +139,7 @@ def gen_pipeline(w, n, seed):
 def gen_multiline(w, n, seed):
     rng = random.Random(seed)
     c, t = smtp_conn(rng)
-    lines = [b'250-%06d xxxxxxxxxxxxxxxxxxxx\r\n' % i for i in range(1, n)] + [b'250 end\r\n']
+    lines = [b'550-%06d xxxxxxxxxxxxxxxxxxxx\r\n' % i for i in range(1, n)] + [b'550 end\r\n']
     t = c.stream(c.resp(t, 's', 0.0005), 's', b''.join(lines))
     finish(c, t)
     write_events(w, c.ev)
@@ -146,7 +148,7 @@ def gen_multiline(w, n, seed):
 def gen_longline(w, n, seed):
     rng = random.Random(seed)
     c, t = smtp_conn(rng)
-    t = c.stream(c.resp(t, 's', 0.0005), 's', b'250 ' + b'x' * max(0, n - 6) + b'\r\n')
+    t = c.stream(c.resp(t, 's', 0.0005), 's', b'550 ' + b'x' * max(0, n - 6) + b'\r\n')
     finish(c, t)
     write_events(w, c.ev)
 

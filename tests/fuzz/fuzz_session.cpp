@@ -34,7 +34,7 @@ namespace {
 bool same_line(const LineRecord& a, const LineRecord& b)
 {
     return a.code == b.code && a.enhanced == b.enhanced && a.problems == b.problems && a.continued == b.continued &&
-           a.index == b.index;
+           a.notable == b.notable && a.index == b.index;
 }
 
 bool same_reply(const ReplyRecord& a, const ReplyRecord& b)

@@ -160,6 +160,27 @@ def test_gmail_multiline_reply_parsed_on_every_line(tshark):
     assert [ln["smtp_delivery.reply.line.continued"] for ln in lines] == ["1", "1", "0"]
 
 
+def test_success_list_is_summed_up_not_itemised(tshark):
+    # An EHLO capability list says nothing line by line that SMTP's own tree
+    # does not show: the reply carries its line count, no per-line items.
+    cap = "postfix-replies.pcapng"
+    ehlo = tshark.frames(cap, 'smtp_delivery.reply.command == "EHLO"')
+    assert len(ehlo) >= 10
+    assert tshark.frames(cap, 'smtp_delivery.reply.command == "EHLO" && smtp_delivery.reply.lines >= 10') == ehlo
+    assert tshark.frames(cap, 'smtp_delivery.reply.command == "EHLO" && smtp_delivery.reply.line') == []
+
+
+def test_success_enhanced_code_reads_as_success(tshark):
+    # The registry words X.1.0 as an address problem; Postfix answers an
+    # accepted MAIL with "250 2.1.0 Ok".
+    rows = tshark.fields("postfix-replies.pcapng", ["smtp_delivery.reply.command", "smtp_delivery.reply.enhanced",
+                                                    "smtp_delivery.reply.enhanced.meaning"],
+                         'smtp_delivery.reply.enhanced == "2.1.0"')
+    mail = [meaning for cmd, enh, meaning in rows if (cmd, enh) == ("MAIL", "2.1.0")]
+    assert len(mail) >= 5
+    assert all(m.startswith("The envelope address is accepted") for m in mail), mail
+
+
 def test_server_time_is_reply_minus_request(tshark):
     cap = "postfix-replies.pcapng"
     times = {int(f): float(t) for f, t in tshark.fields(cap, ["frame.number", "frame.time_epoch"])}

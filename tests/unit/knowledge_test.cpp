@@ -80,6 +80,28 @@ TEST(Knowledge, EveryIanaEnhancedCodeIsKnown)
     EXPECT_EQ(find_enhanced_code({}), nullptr);
 }
 
+TEST(Knowledge, SuccessCodesReadAsSuccess)
+{
+    // The registry words X.1.0 as a problem; a 2.1.0 ("250 2.1.0 Ok" to MAIL)
+    // gets its own success reading, 4.1.0 and 5.1.0 keep the registry's.
+    const EnhancedCodeRow* ok = find_enhanced_code({2, 1, 0});
+    const EnhancedCodeRow* bad = find_enhanced_code({5, 1, 0});
+    ASSERT_NE(ok, nullptr);
+    ASSERT_NE(bad, nullptr);
+    EXPECT_EQ(ok->klass, 2);
+    EXPECT_EQ(bad->klass, 0);
+    EXPECT_EQ(find_enhanced_code({4, 1, 0}), bad);
+    EXPECT_NE(ok->meaning, bad->meaning);
+    for (std::uint16_t subject = 0; subject <= 7; ++subject) {
+        const EnhancedCodeRow* row = find_enhanced_code({2, subject, 0});
+        ASSERT_NE(row, nullptr) << subject;
+        EXPECT_EQ(row->klass, 2) << subject;
+        EXPECT_EQ(row->cause, Cause::none) << subject;
+    }
+    // Success details the registry already words as success are shared.
+    EXPECT_EQ(find_enhanced_code({2, 1, 5})->klass, 0);
+}
+
 TEST(Knowledge, UnknownEnhancedCodeStillHasClassAndSubject)
 {
     EXPECT_FALSE(class_meaning(4).empty());

@@ -51,6 +51,27 @@ TEST(Session, GreetingThenCommandsInOrder)
     EXPECT_FALSE(h.lines[3].continued);
 }
 
+TEST(Session, OnlyLinesThatSaySomethingOfTheirOwnAreNotable)
+{
+    Harness h;
+    h.reply({"220 hi\r\n"}, 1, 0);
+    h.session.on_client_data("EHLO client.example.org\r\n", 2, 0);
+    // A success list (EHLO capabilities): the reply's line count says it all.
+    h.reply({"250-mx.example.net\r\n", "250-PIPELINING\r\n", "250 8BITMIME\r\n"}, 3, 0);
+    h.session.on_client_data("MAIL FROM:<a@example.org>\r\n", 4, 0);
+    // A multi-line failure: every line.
+    h.reply({"421-4.7.0 Try again later\r\n", "421 4.7.0 closing\r\n"}, 5, 0);
+    h.session.on_client_data("RSET\r\n", 6, 0);
+    // A success list whose second line disagrees on both codes: that line only.
+    h.reply({"250-2.0.0 ok\r\n", "251-2.1.5 odd\r\n", "250 2.0.0 done\r\n"}, 7, 0);
+    // A malformed single line.
+    h.reply({"25O bad\r\n"}, 8, 0);
+    std::vector<bool> notable;
+    for (const LineRecord& l : h.lines)
+        notable.push_back(l.notable);
+    EXPECT_EQ(notable, (std::vector<bool>{false, false, false, false, true, true, false, true, false, true}));
+}
+
 TEST(Session, PipelinedCommandsAnsweredInOrder)
 {
     Harness h;
@@ -276,7 +297,7 @@ TEST(Analysis, StoresFindingsPerFrameAndClears)
     Analysis a;
     const ConnectionRef c1 = a.on_tcp_segment(segment(10, 40000, false, 1));
     a.add_reply_data(c1, "220 hi\r\n", 1, 0);
-    a.add_reply_data(a.on_tcp_segment(segment(10, 40000, false, 2)), "250-a\r\n", 2, 0);
+    a.add_reply_data(a.on_tcp_segment(segment(10, 40000, false, 2)), "451-a\r\n", 2, 0);
     const ConnectionRef c2 = a.on_tcp_segment(segment(11, 40000, false, 2));
     a.add_reply_data(c2, "220 other session\r\n", 2, 0);
     const FrameFindings* f1 = a.find_frame(1);
@@ -284,8 +305,8 @@ TEST(Analysis, StoresFindingsPerFrameAndClears)
     EXPECT_EQ(f1->replies.size(), 1u);
     const FrameFindings* f2 = a.find_frame(2);
     ASSERT_NE(f2, nullptr);
-    // Only lines worth a look of their own are kept: "250-a" (part of a
-    // multi-line reply), not the single clean "220 other session".
+    // Only lines worth a look of their own are kept: "451-a" (part of a
+    // multi-line failure), not the single clean "220 other session".
     ASSERT_EQ(f2->lines.size(), 1u);
     EXPECT_TRUE(f2->lines[0].continued);
     EXPECT_EQ(f2->replies.size(), 1u);
