@@ -4,6 +4,7 @@
 #
 #   bash tests/bench/bench.sh [--packets N] [--runs R] [--warmup W] [--markdown PATH]
 #        [--plugin PATH/smtp_delivery.so] [--work DIR] [--seed S] [--timeout SECONDS]
+#        [--concurrent]
 #
 # The capture (gen_mixed.py, default 1,000,000 packets) is cached in the work
 # folder (default /tmp/smtp-delivery-bench). The plugin is copied there first,
@@ -28,6 +29,14 @@
 # tree modes (-T fields, -Y, -V); peak memory <= 1.05x everywhere.
 # Plain "-q" is a control: tshark then reads the file without dissecting it
 # (nothing asks for dissection), so the plugin never runs.
+#
+# --concurrent (needs 2 CPUs): in each round the two runs of a row start
+# together, each pinned to a CPU of its own (swapped every round), instead of
+# one after the other. On a shared virtual machine the speed of the host
+# drifts by 10-30 % between runs half a minute apart; started together, both
+# sides meet the same drift. They also share the last-level cache and memory
+# bandwidth, which hides a little of the plugin's own memory traffic: read it
+# beside an alternated run, not instead of one.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -39,6 +48,7 @@ PLUGIN_SO=$DEFAULT_PLUGIN_SO
 WORKDIR=/tmp/smtp-delivery-bench
 SEED=1
 LIMIT=3600
+CONCURRENT=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --packets) PACKETS=$2; shift 2 ;;
@@ -49,13 +59,18 @@ while [[ $# -gt 0 ]]; do
     --work) WORKDIR=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
     --timeout) LIMIT=$2; shift 2 ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    --concurrent) CONCURRENT=1; shift ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done
 
 T_START=$(date +%s)
 need_time
+if ((CONCURRENT)); then
+  [[ $(nproc) -ge 2 ]] || die "--concurrent needs 2 CPUs"
+  command -v taskset >/dev/null || die "--concurrent needs taskset (util-linux)"
+fi
 setup_work "$WORKDIR" "$PLUGIN_SO"
 echo "plugin: $PLUGIN_INFO"
 echo "tshark: $TSHARK_VERSION"
@@ -97,9 +112,35 @@ done
 
 RESULTS="$WORK/results-$(date +%Y%m%d-%H%M%S).tsv"
 : >"$RESULTS"
+# args_of NAME: the tshark arguments of the row NAME.
+args_of() {
+  local m n v t a
+  for m in "${MODES[@]}"; do
+    IFS='|' read -r n v t a <<<"$m"
+    [[ $n == "$1" ]] && { echo "$a"; return; }
+  done
+}
 for ((r = 1; r <= RUNS; r++)); do
   for m in "${MODES[@]}"; do
     IFS='|' read -r name vs target args <<<"$m"
+    if ((CONCURRENT)); then
+      # A "+" row's partner is the command of the row it is compared with.
+      base_args=$args
+      [[ $vs == - ]] || base_args=$(args_of "$vs")
+      cpu_with=$((r % 2)) cpu_without=$(((r + 1) % 2))
+      # shellcheck disable=SC2086  # args are split on purpose (no spaces in them)
+      PIN_CPU=$cpu_with measure with "$LIMIT" $args >"$WORK/tmp/pair.with" &
+      # shellcheck disable=SC2086
+      PIN_CPU=$cpu_without measure without "$LIMIT" $base_args >"$WORK/tmp/pair.without" &
+      wait
+      for side in with without; do
+        res=$(cat "$WORK/tmp/pair.$side")
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$vs" "$target" "$side" "$r" "$res" >>"$RESULTS"
+        printf 'round %d/%d  %-26s %-8s %s (together, CPU %s)\n' "$r" "$RUNS" "$name" "$side" "$res" \
+          "$([[ $side == with ]] && echo $cpu_with || echo $cpu_without)"
+      done
+      continue
+    fi
     if [[ $vs == - ]]; then
       if ((r % 2)); then sides=(with without); else sides=(without with); fi
     else
@@ -116,7 +157,7 @@ done
 
 T_END=$(date +%s)
 "$PY" "$BENCH_DIR/report.py" bench "$RESULTS" \
-  --title "smtp_delivery benchmark: $NPKT packets, $RUNS rounds" \
+  --title "smtp_delivery benchmark: $NPKT packets, $RUNS rounds$( ((CONCURRENT)) && echo ', each pair run together')" \
   --info "capture: $(basename "$CAP") ($NPKT packets, $(du -m "$CAP" | cut -f1) MB, gen_mixed.py --seed $SEED)" \
   --info "plugin: $PLUGIN_INFO" \
   --info "tshark: $TSHARK_VERSION; $(nproc) CPUs; $(uname -r)" \

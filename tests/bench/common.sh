@@ -71,16 +71,18 @@ check_plugin_loading() {
 
 # measure with|without TIMEOUT TSHARK-ARGS...: runs tshark with stdout to
 # /dev/null; prints "wall-seconds peak-RSS-KB user-seconds system-seconds"
-# or "ERR rc" (stderr kept in
-# $WORK/stderr.log).
+# or "ERR rc" (stderr kept in $WORK/stderr.log). With PIN_CPU set, tshark
+# runs on that CPU only.
 measure() {
   local side=$1 limit=$2; shift 2
+  local pin=()
+  [[ -n ${PIN_CPU:-} ]] && pin=(taskset -c "$PIN_CPU")
   local tf
   tf=$(mktemp -p "$WORK/tmp" time.XXXXXX)
   chmod 666 "$tf"
   local rc=0
   echo "--- $side: tshark $*" >>"$WORK/stderr.log"
-  (cd "$WORK" && timeout -k 30 "$limit" runuser -u "$RUN_USER" -- env -i HOME="$WORK/home" PATH=/usr/bin:/bin LANG=C.UTF-8 \
+  (cd "$WORK" && timeout -k 30 "$limit" "${pin[@]}" runuser -u "$RUN_USER" -- env -i HOME="$WORK/home" PATH=/usr/bin:/bin LANG=C.UTF-8 \
     WIRESHARK_PLUGIN_DIR="$(plugin_dir "$side")" \
     /usr/bin/time -o "$tf" -f '%e %M %U %S' tshark "$@" >/dev/null 2>>"$WORK/stderr.log") || rc=$?
   if [[ $rc -ne 0 ]]; then

@@ -60,7 +60,9 @@ def bench(args):
                'RSS with (MB)', 'RSS without (MB)', 'RSS ratio', 'RSS']
     rows = []
     for name, d in data.items():
-        base = d if d['vs'] == '-' else data.get(d['vs'], {'without': []})
+        # A "+" row is compared with the row named in vs, unless it has
+        # partner runs of its own (bench.sh --concurrent).
+        base = d if d['vs'] == '-' or d['without'] else data.get(d['vs'], {'without': []})
         tw = median([x[0] for x in d['with']])
         to = median([x[0] for x in base['without']])
         mw = median([x[1] for x in d['with']])
@@ -89,7 +91,7 @@ def bench(args):
              'fastest run without (other load only ever adds time), CPU = user + system '
              'time (less sensitive to other load on the machine), RSS = peak resident set (GNU time %M).',
              'Rows starting with "+" run a command only possible with the plugin and compare it with the '
-             '"without" run of the row named in "vs".',
+             '"without" run of the row named in "vs" (with --concurrent: that command, run beside it).',
              'Targets: <=1.10x time without a protocol tree (default, -q, -2, -z expert), <=1.03x with one '
              '(-T fields, -Y, -V); <=1.05x peak memory. Never fatal.',
              'Plain -q is a control: tshark does not dissect at all then, so the plugin never runs.']
