@@ -130,6 +130,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     seg.tcp.flags = kAck;
     const ConnectionRef conn = analysis.on_tcp_segment(seg);
 
+    std::uint16_t reply_code = 0;     // of the reference session's current reply
+    EnhancedCode reply_enhanced;
     std::string server_stream;      // every server byte, in order
     std::size_t server_consumed = 0;  // bytes of server_stream covered by emitted lines
     std::map<std::uint32_t, Expected> expected;
@@ -185,8 +187,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 ReplyRecord r;
                 const bool complete = reference.on_reply_line(line, frame, t_ns, l, r);
                 ref_tracker.line(l, complete, r, frame);
-                // Analysis keeps the lines worth a look of their own.
-                if (l.continued || l.index > 0 || l.problems) {
+                // Analysis keeps the lines worth a look of their own: malformed,
+                // unlike the reply's first line (code, or the first enhanced
+                // code seen), or of a multi-line reply that is not a success.
+                if (l.index == 0) {
+                    reply_code = l.code;
+                    reply_enhanced = l.enhanced;
+                }
+                const bool differs = l.index > 0 && (l.code != reply_code || (l.enhanced.present() &&
+                                                                               reply_enhanced.present() &&
+                                                                               l.enhanced != reply_enhanced));
+                if (!reply_enhanced.present())
+                    reply_enhanced = l.enhanced;
+                const bool multi_line = l.index > 0 || l.continued;
+                const bool notable = l.problems || differs || (multi_line && reply_code / 100 != 2);
+                SD_CHECK(l.notable == notable);
+                if (notable) {
                     ++exp.kept_total;
                     if (exp.lines.size() < kMaxLinesPerFrame)
                         exp.lines.push_back(l);
