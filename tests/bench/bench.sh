@@ -114,9 +114,9 @@ RESULTS="$WORK/results-$(date +%Y%m%d-%H%M%S).tsv"
 : >"$RESULTS"
 # args_of NAME: the tshark arguments of the row NAME.
 args_of() {
-  local m n v t a
+  local m n a
   for m in "${MODES[@]}"; do
-    IFS='|' read -r n v t a <<<"$m"
+    IFS="|" read -r n _ _ a <<<"$m"
     [[ $n == "$1" ]] && { echo "$a"; return; }
   done
 }
