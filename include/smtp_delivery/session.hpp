@@ -228,19 +228,7 @@ public:
                        ReplyRecord& out)
     {
         const ReplyLine line = parse_reply_line(raw);
-        const bool first = lines_in_reply_ == 0;
-        const bool differs = !first && (line.code != current_.code ||
-                                        (line.enhanced.present() && current_.enhanced.present() &&
-                                         line.enhanced != current_.enhanced));
-        const bool multi_line = !first || line.continued;
-        const std::uint16_t reply_code = first ? line.code : current_.code;
-        line_out = {line.code,
-                    line.enhanced,
-                    line.problems,
-                    line.continued,
-                    line.problems != 0 || differs ||
-                        (multi_line && reply_class_of(reply_code) != ReplyClass::success),
-                    static_cast<std::uint32_t>(lines_in_reply_)};
+        bool differs = false;  // from the reply's first line (code, or first enhanced code seen)
         if (lines_in_reply_ == 0) {
             current_ = ReplyRecord{};
             current_.code = line.code;
@@ -250,14 +238,22 @@ public:
             keep_text_ = text_matters(line.code);
         } else {
             if (line.code != current_.code)
-                current_.code_mismatch = true;
+                current_.code_mismatch = differs = true;
             if (line.enhanced != current_.enhanced) {
                 if (!current_.enhanced.present())
                     current_.enhanced = line.enhanced;
                 else if (line.enhanced.present())
-                    current_.enhanced_mismatch = true;
+                    current_.enhanced_mismatch = differs = true;
             }
         }
+        const bool multi_line = lines_in_reply_ > 0 || line.continued;
+        line_out = {line.code,
+                    line.enhanced,
+                    line.problems,
+                    line.continued,
+                    line.problems != 0 || differs ||
+                        (multi_line && current_.reply_class() != ReplyClass::success),
+                    static_cast<std::uint32_t>(lines_in_reply_)};
         current_.problems |= line.problems;
         ++lines_in_reply_;
         if (lines_in_reply_ <= limits_.max_reply_lines) {
