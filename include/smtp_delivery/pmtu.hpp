@@ -140,7 +140,55 @@ public:
     bool peer_window_zero = false;       // the peer's last ACK closed its window
     std::uint32_t snd_nxt = 0;
     std::uint32_t last_ack = 0;          // last ACK number the peer sent for our data
+
+    // Segments in flight, oldest first: outstanding[acked_front, size()).
+    // A cumulative ACK moves acked_front instead of shifting the rest down;
+    // the space before it is reused once it is as large as the part in
+    // flight. (acked_front sits in what was padding before the vector.)
+    std::uint32_t acked_front = 0;
     std::vector<Tracked> outstanding;
+
+    struct Live {
+        Tracked* first;
+        Tracked* last;
+        Tracked* begin() const noexcept { return first; }
+        Tracked* end() const noexcept { return last; }
+        std::size_t size() const noexcept { return static_cast<std::size_t>(last - first); }
+        bool empty() const noexcept { return first == last; }
+        Tracked& operator[](std::size_t i) const noexcept { return first[i]; }
+    };
+    Live in_flight() noexcept
+    {
+        Tracked* base = outstanding.data();
+        return Live{base + acked_front, base + outstanding.size()};
+    }
+    std::size_t in_flight_count() const noexcept { return outstanding.size() - acked_front; }
+
+    // Drops the `n` oldest segments in flight.
+    void drop_oldest(std::size_t n) noexcept
+    {
+        acked_front += static_cast<std::uint32_t>(n);
+        if (acked_front == outstanding.size()) {
+            outstanding.clear();
+            acked_front = 0;
+        }
+    }
+
+    // Moves the segments in flight to the front of the storage.
+    void compact()
+    {
+        if (acked_front == 0)
+            return;
+        outstanding.erase(outstanding.begin(), outstanding.begin() + acked_front);
+        acked_front = 0;
+    }
+
+    void track(const Tracked& t)
+    {
+        if (acked_front > 0 && acked_front >= in_flight_count())
+            compact();  // each segment is moved at most once on average
+        outstanding.push_back(t);
+    }
 
     std::uint32_t mtu_upper() const noexcept
     {
@@ -152,6 +200,7 @@ public:
     void release() noexcept
     {
         std::vector<Tracked>().swap(outstanding);
+        acked_front = 0;
     }
 };
 
@@ -252,7 +301,7 @@ public:
         f.ptb_here = true;
         f.next_hop_mtu = ptb.mtu;
         f.packet_size = ptb.quoted_length;
-        for (const auto& t : snd.outstanding)
+        for (const auto& t : snd.in_flight())
             if (t.seq == ptb.seq) {
                 f.original_in = t.first_frame;
                 f.retransmissions = t.transmissions - 1u;
@@ -276,6 +325,23 @@ private:
             (s.shrunk && s.verdict != PmtuVerdict::recovered && s.verdict != PmtuVerdict::ptb_honoured))
             ack_after_blackhole(s, seg, sink);
 
+        if (tcp.sack_count == 0) {
+            // Without SACK blocks only the cumulative ACK speaks. Segments
+            // are tracked in sequence order, so it covers the oldest ones:
+            // a bulk flow with many segments in flight pays for the ones
+            // acknowledged, not for every one still outstanding.
+            const PmtuDirection::Live live = s.in_flight();
+            std::size_t done = 0;
+            while (done < live.size() && seq_le(live[done].end, tcp.ack)) {
+                acked(s, live[done], seg, true, sink);
+                ++done;
+            }
+            if (done < live.size() && dup_ack && tcp.ack == live[done].seq)
+                live[done].peer_alive = true;
+            s.drop_oldest(done);
+            return;
+        }
+        s.compact();
         auto& out = s.outstanding;
         std::size_t keep = 0;
         for (std::size_t i = 0; i < out.size(); ++i) {
@@ -344,7 +410,7 @@ private:
             if (!seq_lt(tcp.ack, b.left) || hole < settings_.min_size || hole > (1u << 24))
                 continue;
             bool seen = false;
-            for (const auto& t : s.outstanding)
+            for (const auto& t : s.in_flight())
                 if (seq_le(t.seq, tcp.ack) && seq_lt(tcp.ack, t.end))
                     seen = true;
             if (seen)
@@ -408,7 +474,7 @@ private:
         if (!retransmission)
             return new_data(s, seg, end, size, df, sink);
         PmtuDirection::Tracked* t = nullptr;
-        for (auto& x : s.outstanding)
+        for (auto& x : s.in_flight())
             if (x.seq == seq) {
                 t = &x;
                 break;
@@ -453,7 +519,7 @@ private:
     bool new_data(PmtuDirection& s, const Segment& seg, std::uint32_t end, std::uint32_t size, bool df,
                   Sink& sink) const
     {
-        if (s.outstanding.size() < settings_.max_tracked) {
+        if (s.in_flight_count() < settings_.max_tracked) {
             PmtuDirection::Tracked n;
             n.seq = seg.tcp.seq;
             n.end = end;
@@ -462,7 +528,7 @@ private:
             n.first_t = seg.t_ns;
             n.transmissions = 1;
             n.df = df;
-            s.outstanding.push_back(n);
+            s.track(n);
         } else if (!s.limit_reported) {
             s.limit_reported = true;  // said once per direction; the rest is not tracked
             sink(seg.frame).tracking_limit = true;
@@ -509,7 +575,7 @@ private:
 
         s.verdict = PmtuVerdict::blackhole;
         s.smallest_lost = t.ip_len;
-        for (const auto& x : s.outstanding)
+        for (const auto& x : s.in_flight())
             if (x.df && x.ip_len > s.max_acked && x.ip_len < s.smallest_lost && x.transmissions >= 2)
                 s.smallest_lost = x.ip_len;
         s.blackhole_seq = t.seq;
@@ -517,7 +583,7 @@ private:
         s.blackhole_first_t = t.first_t;
         // Everything oversized still in flight is covered by the verdict,
         // earlier frames included (seen on a second pass).
-        for (const auto& x : s.outstanding) {
+        for (const auto& x : s.in_flight()) {
             if (!x.df || x.ip_len < s.smallest_lost)
                 continue;
             mark(s, x.first_frame, x.first_frame, 0, x.ip_len, sink);

@@ -3,13 +3,14 @@
 # without the plugin at several scales, so linear time and a constant
 # per-flow memory cost can be read off. Never asserts anything about timing.
 #
-#   bash tests/bench/adversarial.sh [--scales "0.25 0.5 1"] [--kinds "flows pipeline multiline longline"]
+#   bash tests/bench/adversarial.sh [--scales "0.25 0.5 1"] [--kinds "flows pipeline multiline longline window"]
 #        [--runs R] [--markdown PATH] [--plugin PATH/smtp_delivery.so] [--work DIR] [--timeout SECONDS]
 #
 # Kinds (see gen_adversarial.py): flows (1,000,000 never-acknowledged flows
 # with retransmitted 1500-byte DF segments at scale 1), pipeline (1,000,000
 # pipelined NOOPs without replies), multiline (a 100,000-line reply),
-# longline (a 1 MB reply line).
+# longline (a 1 MB reply line), window (a bulk transfer of 1,000,000
+# segments that keeps 64 in flight, as many as the detector tracks).
 #
 # Modes: "summary" = tshark -r F > /dev/null (dissects every packet, no
 # protocol tree with or without the plugin), "expert" = tshark -r F -q -z
@@ -19,7 +20,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 SCALES="0.25 0.5 1"
-KINDS="flows pipeline multiline longline"
+KINDS="flows pipeline multiline longline window"
 RUNS=1
 MARKDOWN=""
 PLUGIN_SO=$DEFAULT_PLUGIN_SO
@@ -34,7 +35,7 @@ while [[ $# -gt 0 ]]; do
     --plugin) PLUGIN_SO=$2; shift 2 ;;
     --work) WORKDIR=$2; shift 2 ;;
     --timeout) LIMIT=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done

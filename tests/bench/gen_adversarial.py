@@ -19,6 +19,11 @@ Kinds:
              of its own and its text is read (a success list is only counted).
   longline   One failure reply line of N bytes (default 1,048,576) without
              CRLF until its end, across full segments, answering EHLO.
+  window     One bulk TCP transfer (not SMTP) of N 1500-byte DF segments
+             (default 1,000,000) that always has 64 segments in flight, as
+             many as the detector tracks per direction; the receiver ACKs
+             every second segment one round trip later. Headers only
+             (snaplen 96), like flows.
 
 --scale S multiplies N (e.g. 0.1, 0.25, 0.5, 1) for linearity checks.
 Only documentation addresses are used.
@@ -41,9 +46,24 @@ from pcapw import (ACK, PSH, SYN, PcapWriter, fold, ip4, mac, ones_sum, syn_opti
 from tcpflow import Tcp  # noqa: E402
 
 START = 1710226800.0
-DEFAULT_N = {'flows': 1000000, 'pipeline': 1000000, 'multiline': 100000, 'longline': 1 << 20}
+DEFAULT_N = {'flows': 1000000, 'pipeline': 1000000, 'multiline': 100000, 'longline': 1 << 20,
+             'window': 1000000}
 MAC_A = mac('02:00:5e:10:00:0a')
 MAC_B = mac('02:00:5e:10:00:01')
+
+
+def tcp_pkt(src, dst, sport, dport, seq, ack, flags, opts, plen, psum, ipid, ttl, win):
+    """An IPv4 DF TCP frame from MAC_B to MAC_A (headers only) and its full
+    length; `psum` is ones_sum() of the plen-byte payload, which is not
+    included but counted in lengths and checksum."""
+    thl = 20 + len(opts)
+    h = _pack_tcp(sport, dport, seq, ack, (thl // 4) << 4, flags, win, 0, 0) + opts
+    tlen = thl + plen
+    c = fold(ones_sum(src + dst + struct.pack('!xBH', 6, tlen)) + ones_sum(h) + psum)
+    h = h[:16] + _pack_cs(c) + h[18:]
+    iph = _pack_ip4(0x45, 0, 20 + tlen, ipid, 0x4000, ttl, 6, 0, src, dst)
+    iph = iph[:10] + _pack_cs(fold(ones_sum(iph))) + iph[12:]
+    return MAC_B + MAC_A + b'\x08\x00' + iph + h, 14 + 20 + tlen
 
 
 def gen_flows(w, n, seed, full=False):
@@ -61,16 +81,6 @@ def gen_flows(w, n, seed, full=False):
     # packet kinds and their offsets from the flow's start
     offsets = [0.0, rtt, rtt + 0.00002, rtt + 0.00002 + rto, rtt + 0.00002 + 3 * rto, rtt + 0.00002 + 7 * rto]
     nclients = len(clients)
-
-    def tcp_pkt(src, dst, sport, dport, seq, ack, flags, opts, plen, psum_, ipid, ttl, win):
-        thl = 20 + len(opts)
-        h = _pack_tcp(sport, dport, seq, ack, (thl // 4) << 4, flags, win, 0, 0) + opts
-        tlen = thl + plen
-        c = fold(ones_sum(src + dst + struct.pack('!xBH', 6, tlen)) + ones_sum(h) + psum_)
-        h = h[:16] + _pack_cs(c) + h[18:]
-        iph = _pack_ip4(0x45, 0, 20 + tlen, ipid, 0x4000, ttl, 6, 0, src, dst)
-        iph = iph[:10] + _pack_cs(fold(ones_sum(iph))) + iph[12:]
-        return MAC_B + MAC_A + b'\x08\x00' + iph + h, 14 + 20 + tlen
 
     def flow_params(i):
         cip = clients[i % nclients]
@@ -102,6 +112,50 @@ def gen_flows(w, n, seed, full=False):
             w.write(t, f)
         else:
             w.write_truncated(t, f, ln)
+
+
+def gen_window(w, n, seed):
+    """A sender that keeps 64 full segments in flight for the whole transfer:
+    segment i >= 64 leaves when the ACK of segments i-64 and i-63 arrives.
+    The capture point is at the sender, so every ACK covers the two oldest
+    of 64 outstanding segments."""
+    del seed
+    cip, sip, cport, sport = ip4('192.0.2.80'), ip4('203.0.113.80'), 40080, 443
+    cisn, sisn = 0x10000000, 0x70000000
+    mss = 1460
+    payload = bytes(range(256)) * 5 + bytes(range(180))
+    psum = ones_sum(payload[:mss])
+    in_flight, dt, rtt = 64, 0.000012, 0.02
+    mss_opt = syn_options(mss)
+    t = START
+    f, ln = tcp_pkt(cip, sip, cport, sport, cisn, 0, SYN, mss_opt, 0, 0, 1, 64, 64240)
+    w.write_truncated(t, f, ln)
+    f, ln = tcp_pkt(sip, cip, sport, cport, sisn, cisn + 1, SYN | ACK, mss_opt, 0, 0, 1, 52, 64240)
+    w.write_truncated(t + rtt, MAC_A + MAC_B + f[12:], ln)
+    t += rtt + 0.00001
+    f, ln = tcp_pkt(cip, sip, cport, sport, cisn + 1, sisn + 1, ACK, b'', 0, 0, 2, 64, 4015)
+    w.write_truncated(t, f, ln)
+    send = [0.0] * n
+    pending = []  # (time, kind, index): kind 0 = data segment i, 1 = ACK of segments up to i
+    for i in range(n):
+        if i < in_flight:
+            send[i] = t + 0.00001 + i * dt
+        else:
+            j = i - in_flight  # segments j and j+1 were acknowledged together
+            send[i] = send[j | 1] + rtt + 0.000001 + (i - (j & ~1) - in_flight) * dt
+        pending.append((send[i], 0, i))
+        if i % 2 == 1 or i == n - 1:
+            pending.append((send[i] + rtt, 1, i))
+    pending.sort()
+    for ts, kind, i in pending:
+        if kind == 0:
+            seq = (cisn + 1 + i * mss) & 0xffffffff
+            f, ln = tcp_pkt(cip, sip, cport, sport, seq, sisn + 1, ACK, b'', mss, psum, (3 + i) & 0xffff, 64, 4015)
+            w.write_truncated(ts, f, ln)
+        else:
+            ack = (cisn + 1 + (i + 1) * mss) & 0xffffffff
+            f, ln = tcp_pkt(sip, cip, sport, cport, sisn + 1, ack, ACK, b'', 0, 0, (2 + i // 2) & 0xffff, 52, 4015)
+            w.write_truncated(ts, MAC_A + MAC_B + f[12:], ln)
 
 
 def smtp_conn(rng):
@@ -164,11 +218,12 @@ def main():
     args = ap.parse_args()
     n = max(1, int(round((args.n or DEFAULT_N[args.kind]) * args.scale)))
     t0 = time.time()
-    w = PcapWriter(args.output, snaplen=96 if args.kind == 'flows' and not args.full else 262144)
+    w = PcapWriter(args.output, snaplen=96 if args.kind == 'window' or (args.kind == 'flows' and not args.full) else 262144)
     if args.kind == 'flows':
         gen_flows(w, n, args.seed, args.full)
     else:
-        {'pipeline': gen_pipeline, 'multiline': gen_multiline, 'longline': gen_longline}[args.kind](w, n, args.seed)
+        {'pipeline': gen_pipeline, 'multiline': gen_multiline, 'longline': gen_longline,
+         'window': gen_window}[args.kind](w, n, args.seed)
     w.close()
     sys.stderr.write('%s: %s n=%d, %d packets, %.1f s\n' % (args.output, args.kind, n, w.count, time.time() - t0))
     print('%d %d' % (n, w.count))

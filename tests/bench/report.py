@@ -109,7 +109,7 @@ def adversarial(args):
             d['err'] += 1
             continue
         d[side].append((float(f[0]), int(f[1]), cpu_of(f)))
-    unit = {'flows': 'flow', 'pipeline': 'command', 'multiline': 'line', 'longline': 'KB'}
+    unit = {'flows': 'flow', 'pipeline': 'command', 'multiline': 'line', 'longline': 'KB', 'window': 'segment'}
     headers = ['kind', 'scale', 'n', 'packets', 'mode', 'time with (s)', 'time without (s)', 'ratio',
                'CPU with (s)', 'CPU without (s)', 'us/pkt with', 'RSS with (MB)', 'RSS without (MB)', 'RSS delta (MB)', 'delta per unit (B)',
                'marginal per unit (B)']
@@ -138,7 +138,7 @@ def adversarial(args):
                      fmt(mo and mo / 1024, '.0f'), fmt(delta and delta / 1048576, '.1f'),
                      '%s/%s' % (fmt(per, '.0f'), unit[kind]), '%s/%s' % (fmt(marginal, '.0f'), unit[kind])])
     notes = ['Medians over the runs. RSS delta = peak RSS with plugin - without; "delta per unit" divides it '
-             'by n (flows, commands, lines, KB of the long line); "marginal per unit" is the slope between '
+             'by n (flows, commands, lines, KB of the long line, segments); "marginal per unit" is the slope between '
              'this scale and the previous one (constant per-flow cost shows as equal values).',
              'us/pkt with = wall time with plugin per packet: equal values across scales mean linear time. '
              'CPU = user + system seconds.']

@@ -12,8 +12,9 @@
 // interesting states are reachable; raw values are mixed in.
 //
 // Invariants: verdicts in range; a black-hole mark or verdict frame carries
-// the black-hole verdict; a stall only on a verdict frame; outstanding
-// segments bounded by max_tracked; two runs over the same events agree.
+// the black-hole verdict; a stall only on a verdict frame; segments in
+// flight bounded by max_tracked (their storage by twice that);
+// two runs over the same events agree.
 #include "fuzz_common.hpp"
 
 #include "smtp_delivery/analysis.hpp"
@@ -329,7 +330,9 @@ void run_detector(const std::vector<Event>& events, const PmtuSettings& settings
         }
         for (const auto& pair : dirs)
             for (const PmtuDirection& d : pair) {
-                SD_CHECK(d.outstanding.size() <= settings.max_tracked);
+                SD_CHECK(d.in_flight_count() <= settings.max_tracked);
+                SD_CHECK(d.acked_front <= d.outstanding.size());
+                SD_CHECK(d.outstanding.size() <= 2 * settings.max_tracked + 1);
                 SD_CHECK(verdict_ok(d.verdict));
                 for (const auto& t : d.outstanding) {
                     SD_CHECK(t.transmissions >= 1);
