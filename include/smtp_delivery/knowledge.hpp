@@ -133,6 +133,14 @@ constexpr PairSignature pair_signature(std::string_view s) noexcept
     return sig;
 }
 
+// A signature folded once more, onto 64 bits (a needle's pairs within a
+// text's stay within after folding): a first test whose table of a few
+// hundred rows fits in a few cache lines.
+constexpr std::uint64_t folded(const PairSignature& s) noexcept
+{
+    return s.words[0] | s.words[1] | s.words[2] | s.words[3];
+}
+
 // Text of a reply, possibly spread over several lines, already lower-cased
 // (append_lower) so that the hundreds of look-ups per failure are plain
 // substring searches. Pieces are searched one by one, so a wording counts
@@ -174,6 +182,15 @@ struct ReplyText {
         return needle_pairs.within(signature_) && contains(lower_needle);
     }
 
+    // folded() of the text's signature: a needle whose folded signature
+    // has a bit this lacks is not in the text.
+    std::uint64_t folded_signature() const noexcept
+    {
+        if (!indexed_)
+            index();
+        return folded(signature_);
+    }
+
 private:
     bool has_pair(char a, char b) const noexcept
     {
@@ -207,6 +224,15 @@ constexpr std::array<PairSignature, std::tuple_size<Rows>::value> pair_signature
         out[i] = pair_signature(needle(rows[i]));
     return out;
 }
+
+template <typename T, typename Rows, typename Column>
+constexpr std::array<T, std::tuple_size<Rows>::value> column(const Rows& rows, Column take) noexcept
+{
+    std::array<T, std::tuple_size<Rows>::value> out{};
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        out[i] = take(rows[i]);
+    return out;
+}
 }  // namespace detail
 
 // Pair signatures of the text keys of the vendor rows and cause rules, row for row.
@@ -214,6 +240,22 @@ inline constexpr auto kVendorTextPairs =
     detail::pair_signatures(kVendorRows, [](const VendorRow& r) constexpr { return r.text_contains; });
 inline constexpr auto kCauseTextPairs =
     detail::pair_signatures(kCauseTextRules, [](const CauseTextRule& r) constexpr { return r.needle; });
+
+// Narrow columns of the two tables, scanned first on every failure so that
+// the wide rows are read only where they can match: the vendor rows' codes,
+// and the cause rules' classes (bit c set for each class c the rule covers)
+// and folded needle signatures.
+inline constexpr auto kVendorCodes =
+    detail::column<std::uint16_t>(kVendorRows, [](const VendorRow& r) constexpr { return r.code; });
+inline constexpr auto kCauseRuleClasses = detail::column<std::uint16_t>(
+    kCauseTextRules, [](const CauseTextRule& r) constexpr {
+        std::uint16_t bits = 0;
+        for (unsigned c = r.min_class; c <= r.max_class && c < 16; ++c)
+            bits = static_cast<std::uint16_t>(bits | (1u << c));
+        return bits;
+    });
+inline constexpr auto kCauseTextFolded = detail::column<std::uint64_t>(
+    kCauseTextPairs, [](const PairSignature& p) constexpr { return folded(p); });
 
 // `text_pairs` is pair_signature(row.text_contains).
 inline bool vendor_row_matches(const VendorRow& row, const PairSignature& text_pairs, unsigned code,
@@ -236,7 +278,8 @@ inline bool vendor_row_matches(const VendorRow& row, const PairSignature& text_p
 inline const VendorRow* find_vendor(unsigned code, const EnhancedCode& e, const ReplyText& text) noexcept
 {
     for (std::size_t i = 0; i < kVendorRows.size(); ++i)
-        if (vendor_row_matches(kVendorRows[i], kVendorTextPairs[i], code, e, text))
+        if ((kVendorCodes[i] == 0 || kVendorCodes[i] == code) &&
+            vendor_row_matches(kVendorRows[i], kVendorTextPairs[i], code, e, text))
             return &kVendorRows[i];
     return nullptr;
 }
@@ -274,9 +317,13 @@ inline Cause classify_cause(unsigned code, const EnhancedCode& e, const ReplyTex
     const unsigned klass = code / 100;
     if (vendor && vendor->cause != Cause::none)
         return vendor->cause;
+    const unsigned class_bit = klass < 16 ? 1u << klass : 0u;
+    const std::uint64_t text_bits = text.folded_signature();
     for (std::size_t i = 0; i < kCauseTextRules.size(); ++i) {
+        if (!(kCauseRuleClasses[i] & class_bit) || (kCauseTextFolded[i] & ~text_bits) != 0)
+            continue;
         const CauseTextRule& rule = kCauseTextRules[i];
-        if (klass >= rule.min_class && klass <= rule.max_class && text.contains(rule.needle, kCauseTextPairs[i]))
+        if (text.contains(rule.needle, kCauseTextPairs[i]))
             return rule.cause;
     }
     if (const EnhancedCodeRow* row = find_enhanced_code(e); row && row->cause != Cause::none)
