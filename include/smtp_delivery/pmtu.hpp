@@ -154,7 +154,6 @@ public:
         Tracked* begin() const noexcept { return first; }
         Tracked* end() const noexcept { return last; }
         std::size_t size() const noexcept { return static_cast<std::size_t>(last - first); }
-        bool empty() const noexcept { return first == last; }
         Tracked& operator[](std::size_t i) const noexcept { return first[i]; }
     };
     Live in_flight() noexcept

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <map>
 #include <vector>
 
 using namespace smtp_delivery;
@@ -338,6 +339,81 @@ TEST(Pmtu, TrackedSegmentsAreBounded)
         const PmtuFinding* p = f.finding(frames[i]);
         EXPECT_EQ(p != nullptr && p->tracking_limit, i == 8) << i;
     }
+}
+
+// A bulk transfer with the tracking limit in flight the whole time: each
+// cumulative ACK drops the oldest segments without moving the others, the
+// storage stays within twice the limit, and resends and SACKs still find
+// the segments in flight.
+TEST(Pmtu, CumulativeAcksDropOnlyTheOldestSegments)
+{
+    PmtuSettings settings;
+    const PmtuDetector det(settings);
+    PmtuDirection snd, rcv;
+    std::map<std::uint32_t, PmtuFinding> found;
+    auto sink = [&](std::uint32_t frame) -> PmtuFinding& { return found[frame]; };
+    std::uint32_t frame = 0;
+    constexpr std::uint32_t kIsn = 0xfffff000u;  // the transfer wraps the sequence space
+    auto seq_of = [](std::uint32_t i) { return kIsn + i * 1460u; };
+    auto data = [&](std::uint32_t i) {
+        Segment s;
+        s.tcp.flags = kAck;
+        s.tcp.seq = seq_of(i);
+        s.tcp.window = 500;
+        s.payload = 1460;
+        s.ip.packet_length = 1500;
+        s.ip.dont_fragment = true;
+        s.frame = ++frame;
+        det.on_segment(snd, rcv, s, sink);
+    };
+    auto ack = [&](std::uint32_t next, std::vector<SackBlock> sacks = {}) {
+        Segment s;
+        s.tcp.flags = kAck;
+        s.tcp.ack = seq_of(next);
+        s.tcp.window = 500;
+        for (const auto& b : sacks)
+            s.tcp.sack[s.tcp.sack_count++] = b;
+        s.frame = ++frame;
+        det.on_segment(rcv, snd, s, sink);
+    };
+
+    const std::size_t limit = settings.max_tracked;
+    std::uint32_t sent = 0;
+    for (; sent < limit; ++sent)
+        data(sent);
+    for (std::uint32_t acked = 2; acked <= 2000; acked += 2) {
+        ack(acked);
+        ASSERT_EQ(snd.in_flight_count(), limit - 2);
+        ASSERT_EQ(snd.in_flight()[0].seq, seq_of(acked));
+        data(sent++);
+        data(sent++);
+        ASSERT_EQ(snd.in_flight_count(), limit);
+        ASSERT_LE(snd.outstanding.size(), 2 * limit + 1);
+    }
+    EXPECT_EQ(snd.max_acked, 1500u);
+
+    // A resend of the oldest segment in flight is found as such.
+    const std::uint32_t oldest = 2000;
+    data(oldest);
+    EXPECT_EQ(snd.in_flight()[0].transmissions, 2u);
+    EXPECT_EQ(snd.in_flight_count(), limit);
+
+    // SACK for the third and fourth segment in flight: they leave, the two
+    // before them are known to be missing while the peer is alive.
+    ack(oldest, {{seq_of(oldest + 2), seq_of(oldest + 4)}});
+    EXPECT_EQ(snd.acked_front, 0u);
+    ASSERT_EQ(snd.in_flight_count(), limit - 2);
+    EXPECT_EQ(snd.in_flight()[0].seq, seq_of(oldest));
+    EXPECT_TRUE(snd.in_flight()[0].peer_alive);
+    EXPECT_TRUE(snd.in_flight()[1].peer_alive);
+    EXPECT_EQ(snd.in_flight()[2].seq, seq_of(oldest + 4));
+
+    // Everything acknowledged: nothing left in flight.
+    ack(sent);
+    EXPECT_EQ(snd.in_flight_count(), 0u);
+    EXPECT_TRUE(snd.outstanding.empty());
+    for (const auto& [n, f] : found)
+        EXPECT_FALSE(f.blackhole) << n;
 }
 
 TEST(Net, ParsesIpv4TcpWithSack)
