@@ -331,12 +331,15 @@ private:
             // acknowledged, not for every one still outstanding.
             const PmtuDirection::Live live = s.in_flight();
             std::size_t done = 0;
-            while (done < live.size() && seq_le(live[done].end, tcp.ack)) {
-                acked(s, live[done], seg, true, sink);
-                ++done;
+            for (; done < live.size(); ++done) {
+                PmtuDirection::Tracked& t = live[done];
+                if (!seq_le(t.end, tcp.ack)) {
+                    if (dup_ack && tcp.ack == t.seq)
+                        t.peer_alive = true;
+                    break;
+                }
+                acked(s, t, seg, true, sink);
             }
-            if (done < live.size() && dup_ack && tcp.ack == live[done].seq)
-                live[done].peer_alive = true;
             s.drop_oldest(done);
             return;
         }
