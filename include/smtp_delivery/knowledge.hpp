@@ -257,12 +257,13 @@ inline constexpr auto kCauseRuleClasses = detail::column<std::uint16_t>(
 inline constexpr auto kCauseTextFolded = detail::column<std::uint64_t>(
     kCauseTextPairs, [](const PairSignature& p) constexpr { return folded(p); });
 
-// `text_pairs` is pair_signature(row.text_contains).
-inline bool vendor_row_matches(const VendorRow& row, const PairSignature& text_pairs, unsigned code,
-                               const EnhancedCode& e, const ReplyText& text) noexcept
+// Row `i` of kVendorRows. Its code is read from the narrow column, so a row
+// for another code is ruled out without reading the row itself.
+inline bool vendor_row_matches(std::size_t i, unsigned code, const EnhancedCode& e, const ReplyText& text) noexcept
 {
-    if (row.code != 0 && row.code != code)
+    if (kVendorCodes[i] != 0 && kVendorCodes[i] != code)
         return false;
+    const VendorRow& row = kVendorRows[i];
     if (row.enhanced.klass != 0) {
         if (!e.present() || e.klass != row.enhanced.klass || e.subject != row.enhanced.subject)
             return false;
@@ -272,14 +273,13 @@ inline bool vendor_row_matches(const VendorRow& row, const PairSignature& text_p
     }
     if (row.code == 0 && row.enhanced.klass == 0 && row.text_contains.empty())
         return false;  // a row with no key would match everything
-    return text.contains(row.text_contains, text_pairs);
+    return text.contains(row.text_contains, kVendorTextPairs[i]);
 }
 
 inline const VendorRow* find_vendor(unsigned code, const EnhancedCode& e, const ReplyText& text) noexcept
 {
     for (std::size_t i = 0; i < kVendorRows.size(); ++i)
-        if ((kVendorCodes[i] == 0 || kVendorCodes[i] == code) &&
-            vendor_row_matches(kVendorRows[i], kVendorTextPairs[i], code, e, text))
+        if (vendor_row_matches(i, code, e, text))
             return &kVendorRows[i];
     return nullptr;
 }
