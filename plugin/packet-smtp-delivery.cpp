@@ -143,10 +143,32 @@ int proto_icmpv6 = -1;
  * fields marks it) and the generic expert fields, whose items hang from ours. */
 std::array<int, 4> g_watched = {-1, -1, -1, -1};
 
-/* Whether this dissection builds our detail items; without them only the
- * items that expert info hangs from are added (they are faked, cheaply, when
- * nobody looks). */
+/* Whether this dissection builds our detail items. Without them, expert
+ * infos are raised without an item where possible (see show_findings): they
+ * still count, set the Expert column and reach the expert tap. */
 bool g_details = false;
+
+/* Whether the text of an expert info is read: by an item someone looks at
+ * (g_details) or by a listener of the expert tap (-z expert, the GUI's
+ * Expert Information). Otherwise the registered summary is raised in its
+ * place and the message is never formatted. */
+bool g_expert_text = false;
+int g_expert_tap = -1;
+int g_frame_tap = -1;
+
+/* Whether the tap has a listener; its id is looked up on first use (taps
+ * are registered by other protocols, in no set order). */
+bool listened(int& tap, const char* name)
+{
+    if (tap < 0)
+        tap = find_tap_id(name);
+    return tap >= 0 && have_tap_listener(tap);
+}
+
+/* An expert info with its message formatted only when the message is read. */
+#define SD_EXPERT_FORMAT(pinfo, item, ei, ...)                       \
+    (g_expert_text ? expert_add_info_format(pinfo, item, ei, __VA_ARGS__) \
+                   : expert_add_info(pinfo, item, ei))
 
 int lookup_field(const char* name);
 
@@ -849,15 +871,15 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
     if (r.code_mismatch)
         expert_add_info(pinfo, ri, &ei_multiline_mismatch);
     if (r.lines_truncated || r.pending_overflow)
-        expert_add_info_format(pinfo, ri, &ei_limit, "Limit reached: %s",
+        SD_EXPERT_FORMAT(pinfo, ri, &ei_limit, "Limit reached: %s",
                                r.lines_truncated ? "reply has too many lines; the rest is counted, not read"
                                                  : "too many commands awaiting a reply; the oldest were dropped");
     char text[96];
     if (klass == ReplyClass::transient)
-        expert_add_info_format(pinfo, ri, &ei_transient, "Transient failure %s",
+        SD_EXPERT_FORMAT(pinfo, ri, &ei_transient, "Transient failure %s",
                                failure_text(r, enh, !enhanced.empty(), text, sizeof text));
     else if (klass == ReplyClass::permanent)
-        expert_add_info_format(pinfo, ri, &ei_permanent, "Permanent failure %s",
+        SD_EXPERT_FORMAT(pinfo, ri, &ei_permanent, "Permanent failure %s",
                                failure_text(r, enh, !enhanced.empty(), text, sizeof text));
 }
 
@@ -900,19 +922,19 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_recovered_size, tvb, 0, 0, f.recovered_size));
         const nstime_t t = to_nstime(f.recovery_ns);
         proto_item_set_generated(proto_tree_add_time(pt, hf_pmtu_recovery_time, tvb, 0, 0, &t));
-        expert_add_info_format(pinfo, pi, &ei_pmtu_recovered,
+        SD_EXPERT_FORMAT(pinfo, pi, &ei_pmtu_recovered,
                                "Sender recovered from the PMTU black hole with %u-byte packets after %.3f s",
                                f.recovered_size, static_cast<double>(f.recovery_ns) / 1e9);
     }
     if (f.ptb_here)
-        expert_add_info_format(pinfo, pi, &ei_pmtu_ptb, "ICMP too big for a %u-byte packet: next-hop MTU %u",
+        SD_EXPERT_FORMAT(pinfo, pi, &ei_pmtu_ptb, "ICMP too big for a %u-byte packet: next-hop MTU %u",
                                f.packet_size, f.next_hop_mtu);
     if (f.ptb_ignored_here)
-        expert_add_info_format(pinfo, pi, &ei_pmtu_ptb_ignored,
+        SD_EXPERT_FORMAT(pinfo, pi, &ei_pmtu_ptb_ignored,
                                "Sender ignores ICMP too big: %u-byte packet after being told MTU %u", f.packet_size,
                                f.next_hop_mtu);
     if (f.verdict_here) {
-        expert_add_info_format(pinfo, pi, &ei_pmtu_blackhole,
+        SD_EXPERT_FORMAT(pinfo, pi, &ei_pmtu_blackhole,
                                "Probable PMTU black hole: %u-byte DF packet sent %u times, never acknowledged, no ICMP "
                                "too big; path MTU between %u and %u",
                                f.packet_size, f.retransmissions + 1, f.mtu_lower, f.mtu_upper);
@@ -921,13 +943,13 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
                 proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_fix, tvb, 0, 0, cstr(pinfo, fix)));
     }
     if (f.tracking_limit)
-        expert_add_info_format(pinfo, pi, &ei_limit,
+        SD_EXPERT_FORMAT(pinfo, pi, &ei_limit,
                                "Limit reached: more than %u segments in flight; later ones are not checked for a "
                                "black hole",
                                static_cast<unsigned>(g_analysis.pmtu_settings().max_tracked));
     if (f.missing_bytes) {
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_missing_bytes, tvb, 0, 0, f.missing_bytes));
-        expert_add_info_format(pinfo, pi, &ei_pmtu_inconclusive,
+        SD_EXPERT_FORMAT(pinfo, pi, &ei_pmtu_inconclusive,
                                "Data missing upstream: %u bytes before SACKed data never reached this point; "
                                "a black hole cannot be confirmed from the receiving side",
                                f.missing_bytes);
@@ -1064,7 +1086,14 @@ SD_NOINLINE int show_findings(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tre
      * the expert fields are referenced (filter, column, -T fields); each
      * item's own preparation is further limited to the fields in use. */
     g_details = tree && items_wanted(tree);
-    proto_item* top = add_empty_item(tree, proto_smtp_delivery, tvb);
+    g_expert_text = g_details || listened(g_expert_tap, "expert");
+    /* Without details our protocol item is still wanted by listeners of the
+     * frame tap, which read the protocol items of a tree nobody shows
+     * (protocol hierarchy statistics). Otherwise no item is added: items
+     * right below the root are never faked, and each expert info on one
+     * would add an item of its own. */
+    proto_item* top =
+        g_details || (tree && listened(g_frame_tap, "frame")) ? add_empty_item(tree, proto_smtp_delivery, tvb) : nullptr;
     proto_tree* st = proto_item_add_subtree(top, ett_smtp_delivery);
     summarise(pinfo, top, *findings);
 
@@ -1081,7 +1110,7 @@ SD_NOINLINE int show_findings(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tre
     for (const LineRecord& line : findings->lines)
         show_line(tvb, pinfo, st, line);
     if (findings->lines_dropped)
-        expert_add_info_format(pinfo, top, &ei_limit, "Limit reached: %u more reply lines in this frame not shown",
+        SD_EXPERT_FORMAT(pinfo, top, &ei_limit, "Limit reached: %u more reply lines in this frame not shown",
                                findings->lines_dropped);
     pinfo->current_proto = saved_proto;
     return tvb_captured_length(tvb);
