@@ -56,8 +56,10 @@ def bench(args):
             continue
         d[side].append((float(f[0]), int(f[1]), cpu_of(f), _r))
     headers = ['mode', 'time with (s)', 'time without (s)', 'time ratio', 'paired ratio', 'best ratio', 'target', 'time',
-               'CPU with (s)', 'CPU without (s)', 'CPU ratio',
+               'CPU with (s)', 'CPU without (s)', 'CPU ratio', 'paired CPU ratio',
                'RSS with (MB)', 'RSS without (MB)', 'RSS ratio', 'RSS']
+    if args.judge_cpu:
+        headers[7] = 'CPU'
     rows = []
     for name, d in data.items():
         # A "+" row is compared with the row named in vs, unless it has
@@ -74,6 +76,9 @@ def bench(args):
         # drift over the run cancels out.
         base_by_round = {x[3]: x[0] for x in base['without']}
         rp = median([x[0] / base_by_round[x[3]] for x in d['with'] if base_by_round.get(x[3])])
+        cpu_by_round = {x[3]: x[2] for x in base['without'] if x[2]}
+        rcp = median([x[2] / cpu_by_round[x[3]] for x in d['with'] if x[2] and cpu_by_round.get(x[3])])
+        judged = rcp if args.judge_cpu else rt
         # Fastest run of each side: other load on the machine only ever adds
         # time, so the fastest runs are the least disturbed.
         rb = ratio(min([x[0] for x in d['with']], default=None), min([x[0] for x in base['without']], default=None))
@@ -81,15 +86,19 @@ def bench(args):
         if d['err']:
             label += ' [%d ERR]' % d['err']
         rows.append([label, fmt(tw, '.2f'), fmt(to, '.2f'), fmt_ratio(rt),
-                     fmt_ratio(rp), fmt_ratio(rb), '<=%.2fx' % d['target'], '-' if rt is None else ('PASS' if rt <= d['target'] else 'FAIL'),
-                     fmt(cw, '.2f'), fmt(co, '.2f'), fmt_ratio(rc),
+                     fmt_ratio(rp), fmt_ratio(rb), '<=%.2fx' % d['target'],
+                     '-' if judged is None else ('PASS' if judged <= d['target'] else 'FAIL'),
+                     fmt(cw, '.2f'), fmt(co, '.2f'), fmt_ratio(rc), fmt_ratio(rcp),
                      fmt(mw and mw / 1024, '.0f'), fmt(mo and mo / 1024, '.0f'),
                      fmt_ratio(rm),
                      '-' if rm is None else ('PASS' if rm <= MEM_TARGET else 'FAIL')])
-    notes = ['Medians over the rounds; time = wall clock (PASS/FAIL is judged on the ratio of medians), '
+    notes = ['Medians over the rounds; time = wall clock (PASS/FAIL is judged on the ratio of medians, '
+             'or with --same-cpu on the paired CPU ratio), '
              'paired ratio = median of each round\'s with/without ratio, best ratio = fastest run with / '
              'fastest run without (other load only ever adds time), CPU = user + system '
-             'time (less sensitive to other load on the machine), RSS = peak resident set (GNU time %M).',
+             'time, paired CPU ratio = median of each round\'s with/without CPU-time ratio (with --same-cpu '
+             'the two runs shared one CPU, so both met the same host speed), '
+             'RSS = peak resident set (GNU time %M).',
              'Rows starting with "+" run a command only possible with the plugin and compare it with the '
              '"without" run of the row named in "vs" (with --concurrent: that command, run beside it).',
              'Targets: <=1.10x time without a protocol tree (default, -q, -2, -z expert), <=1.03x with one '
@@ -173,6 +182,8 @@ def main():
     ap.add_argument('--title', default='')
     ap.add_argument('--info', action='append', default=[])
     ap.add_argument('--markdown')
+    ap.add_argument('--judge-cpu', action='store_true',
+                    help='judge time on the paired CPU-time ratio (bench.sh --same-cpu)')
     args = ap.parse_args()
     (bench if args.what == 'bench' else adversarial)(args)
 

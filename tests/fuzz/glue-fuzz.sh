@@ -3,7 +3,8 @@
 # tools/fuzz-test.sh: the plugin is built with ASan+UBSan (g++,
 # -DSD_SANITIZE=ON), the test captures are mutated with editcap -E (random
 # byte errors; some rounds also cut packets with -s), and each mutated
-# capture is dissected five ways: plain, -V, -2, -2 -V, and -q -z expert.
+# capture is dissected six ways: plain, -V, -2, -2 -V, -q -z expert, and
+# -Y tcp (a tree in which nobody reads the plugin's items).
 #
 #   tests/fuzz/glue-fuzz.sh [--rounds N] [--jobs P] [--batch K] [--time-shift]
 #                           [--findings DIR] [--build-dir DIR] [--keep]
@@ -101,7 +102,7 @@ done
 rm -f "$GLUE_WORK/probe.pcapng"
 CAPTURES=("${CAPTURES[@]}")
 PROBS=(0.02 0.005 0.05 0.01 0.1 0.03 0.002)
-WAYS=("plain" "-V" "-2" "-2 -V" "-q -z expert")
+WAYS=("plain" "-V" "-2" "-2 -V" "-q -z expert" "-Y tcp")
 
 # Runs one capture file all ways; prints "FINDING <way> <reason>" lines.
 # $1 = capture, $2 = log prefix
