@@ -166,7 +166,7 @@ bool listened(int& tap, const char* name)
 }
 
 /* An expert info with its message formatted only when the message is read. */
-#define SD_EXPERT_FORMAT(pinfo, item, ei, ...)                       \
+#define SD_EXPERT_FORMAT(pinfo, item, ei, ...)                            \
     (g_expert_text ? expert_add_info_format(pinfo, item, ei, __VA_ARGS__) \
                    : expert_add_info(pinfo, item, ei))
 
@@ -872,15 +872,15 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
         expert_add_info(pinfo, ri, &ei_multiline_mismatch);
     if (r.lines_truncated || r.pending_overflow)
         SD_EXPERT_FORMAT(pinfo, ri, &ei_limit, "Limit reached: %s",
-                               r.lines_truncated ? "reply has too many lines; the rest is counted, not read"
-                                                 : "too many commands awaiting a reply; the oldest were dropped");
+                         r.lines_truncated ? "reply has too many lines; the rest is counted, not read"
+                                           : "too many commands awaiting a reply; the oldest were dropped");
     char text[96];
     if (klass == ReplyClass::transient)
         SD_EXPERT_FORMAT(pinfo, ri, &ei_transient, "Transient failure %s",
-                               failure_text(r, enh, !enhanced.empty(), text, sizeof text));
+                         failure_text(r, enh, !enhanced.empty(), text, sizeof text));
     else if (klass == ReplyClass::permanent)
         SD_EXPERT_FORMAT(pinfo, ri, &ei_permanent, "Permanent failure %s",
-                               failure_text(r, enh, !enhanced.empty(), text, sizeof text));
+                         failure_text(r, enh, !enhanced.empty(), text, sizeof text));
 }
 
 void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFinding& f)
@@ -923,36 +923,36 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
         const nstime_t t = to_nstime(f.recovery_ns);
         proto_item_set_generated(proto_tree_add_time(pt, hf_pmtu_recovery_time, tvb, 0, 0, &t));
         SD_EXPERT_FORMAT(pinfo, pi, &ei_pmtu_recovered,
-                               "Sender recovered from the PMTU black hole with %u-byte packets after %.3f s",
-                               f.recovered_size, static_cast<double>(f.recovery_ns) / 1e9);
+                         "Sender recovered from the PMTU black hole with %u-byte packets after %.3f s",
+                         f.recovered_size, static_cast<double>(f.recovery_ns) / 1e9);
     }
     if (f.ptb_here)
         SD_EXPERT_FORMAT(pinfo, pi, &ei_pmtu_ptb, "ICMP too big for a %u-byte packet: next-hop MTU %u",
-                               f.packet_size, f.next_hop_mtu);
+                         f.packet_size, f.next_hop_mtu);
     if (f.ptb_ignored_here)
         SD_EXPERT_FORMAT(pinfo, pi, &ei_pmtu_ptb_ignored,
-                               "Sender ignores ICMP too big: %u-byte packet after being told MTU %u", f.packet_size,
-                               f.next_hop_mtu);
+                         "Sender ignores ICMP too big: %u-byte packet after being told MTU %u", f.packet_size,
+                         f.next_hop_mtu);
     if (f.verdict_here) {
         SD_EXPERT_FORMAT(pinfo, pi, &ei_pmtu_blackhole,
-                               "Probable PMTU black hole: %u-byte DF packet sent %u times, never acknowledged, no ICMP "
-                               "too big; path MTU between %u and %u",
-                               f.packet_size, f.retransmissions + 1, f.mtu_lower, f.mtu_upper);
+                         "Probable PMTU black hole: %u-byte DF packet sent %u times, never acknowledged, no ICMP "
+                         "too big; path MTU between %u and %u",
+                         f.packet_size, f.retransmissions + 1, f.mtu_lower, f.mtu_upper);
         if (referenced(pt, hf_pmtu_fix))
             for (std::string_view fix : kBlackholeFixes)
                 proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_fix, tvb, 0, 0, cstr(pinfo, fix)));
     }
     if (f.tracking_limit)
         SD_EXPERT_FORMAT(pinfo, pi, &ei_limit,
-                               "Limit reached: more than %u segments in flight; later ones are not checked for a "
-                               "black hole",
-                               static_cast<unsigned>(g_analysis.pmtu_settings().max_tracked));
+                         "Limit reached: more than %u segments in flight; later ones are not checked for a "
+                         "black hole",
+                         static_cast<unsigned>(g_analysis.pmtu_settings().max_tracked));
     if (f.missing_bytes) {
         proto_item_set_generated(proto_tree_add_uint(pt, hf_pmtu_missing_bytes, tvb, 0, 0, f.missing_bytes));
         SD_EXPERT_FORMAT(pinfo, pi, &ei_pmtu_inconclusive,
-                               "Data missing upstream: %u bytes before SACKed data never reached this point; "
-                               "a black hole cannot be confirmed from the receiving side",
-                               f.missing_bytes);
+                         "Data missing upstream: %u bytes before SACKed data never reached this point; "
+                         "a black hole cannot be confirmed from the receiving side",
+                         f.missing_bytes);
     } else if (f.verdict == PmtuVerdict::inconclusive && !f.blackhole) {
         expert_add_info(pinfo, pi, &ei_pmtu_inconclusive);
     }
@@ -1111,7 +1111,7 @@ SD_NOINLINE int show_findings(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tre
         show_line(tvb, pinfo, st, line);
     if (findings->lines_dropped)
         SD_EXPERT_FORMAT(pinfo, top, &ei_limit, "Limit reached: %u more reply lines in this frame not shown",
-                               findings->lines_dropped);
+                         findings->lines_dropped);
     pinfo->current_proto = saved_proto;
     return tvb_captured_length(tvb);
 }
