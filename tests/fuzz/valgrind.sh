@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Runs valgrind memcheck on tshark with the (unsanitized) plugin over every
-# test capture (tshark -V -2) and reports the errors whose stack passes
+# test capture (tshark -V -2, or --tshark-args) and reports the errors whose stack passes
 # through plugin code (smtp_delivery.so, plugin/ or include/smtp_delivery/).
 # Errors inside libwireshark, glib etc. alone are counted but ignored.
 #
-#   tests/fuzz/valgrind.sh [--jobs P] [--build-dir DIR] [--out DIR] [CAPTURE...]
+#   tests/fuzz/valgrind.sh [--jobs P] [--build-dir DIR] [--out DIR]
+#                          [--tshark-args "ARGS"] [CAPTURE...]
+#
+# --tshark-args replaces "-V -2", e.g. "-Y tcp" for a tree in which nobody
+# reads the plugin's items.
 #
 # Keeps valgrind's XML and a text summary per capture in the out dir
 # (default ${TMPDIR:-/tmp}/sd-valgrind). Exit status is non-zero only when
@@ -17,13 +21,15 @@ TMP=${TMPDIR:-/tmp}
 JOBS=$(nproc)
 BUILD=$TMP/sd-valgrind-build-$(printf %s "$ROOT" | cksum | cut -d" " -f1)  # one per checkout
 OUT=$TMP/sd-valgrind
+TSHARK_ARGS="-V -2"
 CAPS=()
 while (($#)); do
   case "$1" in
     --jobs) JOBS=$2; shift 2 ;;
     --build-dir) BUILD=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --tshark-args) TSHARK_ARGS=$2; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "valgrind.sh: unknown option $1" >&2; exit 2 ;;
     *) CAPS+=("$1"); shift ;;
   esac
@@ -57,8 +63,10 @@ run_one() {
   local cap=$1 name
   name=$(basename "${cap%.*}")
   cp "$cap" "$GLUE_WORK/in/" && chmod a+r "$GLUE_WORK/in/$(basename "$cap")"
+  local args
+  read -r -a args <<<"$TSHARK_ARGS"
   timeout -k 10 3600 "${GLUE_CMD[@]}" "${VG[@]}" --xml-file="$OUT/$name.xml" \
-    tshark -n -r "$GLUE_WORK/in/$(basename "$cap")" -V -2 >/dev/null 2>"$OUT/$name.stderr"
+    tshark -n -r "$GLUE_WORK/in/$(basename "$cap")" "${args[@]}" >/dev/null 2>"$OUT/$name.stderr"
   echo $? >"$OUT/$name.status"
 }
 
