@@ -57,7 +57,7 @@ PLUGIN_SO=$DEFAULT_PLUGIN_SO
 WORKDIR=/tmp/smtp-delivery-bench
 SEED=1
 LIMIT=3600
-CONCURRENT=0
+PAIRING=alternate  # how the two runs of a row meet: alternate, concurrent or same-cpu
 while [[ $# -gt 0 ]]; do
   case $1 in
     --packets) PACKETS=$2; shift 2 ;;
@@ -68,8 +68,8 @@ while [[ $# -gt 0 ]]; do
     --work) WORKDIR=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
     --timeout) LIMIT=$2; shift 2 ;;
-    --concurrent) CONCURRENT=1; shift ;;
-    --same-cpu) CONCURRENT=2; shift ;;
+    --concurrent) PAIRING=concurrent; shift ;;
+    --same-cpu) PAIRING=same-cpu; shift ;;
     -h|--help) sed -n '2,47p' "$0"; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
@@ -77,10 +77,10 @@ done
 
 T_START=$(date +%s)
 need_time
-if ((CONCURRENT == 1)); then
+if [[ $PAIRING == concurrent ]]; then
   [[ $(nproc) -ge 2 ]] || die "--concurrent needs 2 CPUs"
 fi
-if ((CONCURRENT)); then
+if [[ $PAIRING != alternate ]]; then
   command -v taskset >/dev/null || die "--concurrent and --same-cpu need taskset (util-linux)"
 fi
 setup_work "$WORKDIR" "$PLUGIN_SO"
@@ -135,11 +135,11 @@ args_of() {
 for ((r = 1; r <= RUNS; r++)); do
   for m in "${MODES[@]}"; do
     IFS='|' read -r name vs target args <<<"$m"
-    if ((CONCURRENT)); then
+    if [[ $PAIRING != alternate ]]; then
       # A "+" row's partner is the command of the row it is compared with.
       base_args=$args
       [[ $vs == - ]] || base_args=$(args_of "$vs")
-      if ((CONCURRENT == 2)); then
+      if [[ $PAIRING == same-cpu ]]; then
         cpu_with=$(($(nproc) - 1)) cpu_without=$(($(nproc) - 1))
       else
         cpu_with=$((r % 2)) cpu_without=$(((r + 1) % 2))
@@ -172,9 +172,13 @@ for ((r = 1; r <= RUNS; r++)); do
 done
 
 T_END=$(date +%s)
+case $PAIRING in
+  concurrent) PAIRED=", each pair run together"; JUDGE=() ;;
+  same-cpu) PAIRED=", each pair run together on one CPU"; JUDGE=(--judge-cpu) ;;
+  *) PAIRED=""; JUDGE=() ;;
+esac
 "$PY" "$BENCH_DIR/report.py" bench "$RESULTS" \
-  --title "smtp_delivery benchmark: $NPKT packets, $RUNS rounds$( ((CONCURRENT == 1)) && echo ', each pair run together')$( ((CONCURRENT == 2)) && echo ', each pair run together on one CPU')" \
-  $( ((CONCURRENT == 2)) && echo --judge-cpu) \
+  --title "smtp_delivery benchmark: $NPKT packets, $RUNS rounds$PAIRED" "${JUDGE[@]}" \
   --info "capture: $(basename "$CAP") ($NPKT packets, $(du -m "$CAP" | cut -f1) MB, gen_mixed.py --seed $SEED)" \
   --info "plugin: $PLUGIN_INFO" \
   --info "tshark: $TSHARK_VERSION; $(nproc) CPUs; $(uname -r)" \
