@@ -17,14 +17,6 @@
 
 namespace smtp_delivery {
 
-struct FrameFindings {
-    std::vector<LineRecord> lines;      // reply lines worth a look of their own (LineRecord::notable)
-    std::vector<ReplyRecord> replies;   // replies completed in this frame
-    std::uint32_t lines_dropped = 0;    // such lines beyond kMaxLinesPerFrame
-    PmtuFinding pmtu;
-    std::vector<TransactionSummary> transactions;  // transactions whose outcome this frame decided
-};
-
 // Caps on what one frame stores; the rest is counted, not kept.
 inline constexpr std::size_t kMaxLinesPerFrame = 256;
 inline constexpr std::size_t kMaxRepliesPerFrame = 256;
@@ -119,6 +111,77 @@ public:
 private:
     std::vector<std::unique_ptr<T[]>> chunks_;
     std::size_t size_ = 0;
+};
+
+// Records of one kind, shared by all frames.
+template <typename T>
+using RecordStore = StableRecords<T, 256>;
+
+// The records of one frame in a RecordStore: a frame's records are added
+// while the frame is read, so they follow one another there. One store
+// instead of a vector per frame spares an allocation for each frame with a
+// reply (one frame in ten) and keeps the records side by side in memory.
+template <typename T>
+class RecordRange {
+public:
+    class iterator {
+    public:
+        iterator(const RecordStore<T>* store, std::size_t i) noexcept : store_(store), i_(i) {}
+        const T& operator*() const noexcept { return (*store_)[i_]; }
+        const T* operator->() const noexcept { return &(*store_)[i_]; }
+        iterator& operator++() noexcept
+        {
+            ++i_;
+            return *this;
+        }
+        bool operator==(const iterator& o) const noexcept { return i_ == o.i_; }
+        bool operator!=(const iterator& o) const noexcept { return i_ != o.i_; }
+
+    private:
+        const RecordStore<T>* store_;
+        std::size_t i_;
+    };
+
+    std::size_t size() const noexcept { return count_; }
+    bool empty() const noexcept { return count_ == 0; }
+    const T& operator[](std::size_t i) const noexcept { return (*store_)[first_ + i]; }
+    const T& back() const noexcept { return (*this)[count_ - 1]; }
+    iterator begin() const noexcept { return {store_, first_}; }
+    iterator end() const noexcept { return {store_, std::size_t{first_} + count_}; }
+
+    // Adds `value` to the frame's records at the end of `store`.
+    void append(RecordStore<T>& store, T value)
+    {
+        if (count_ == 0) {
+            store_ = &store;
+            first_ = static_cast<std::uint32_t>(store.size());
+        } else if (std::size_t{first_} + count_ != store.size()) {
+            // Another frame's records came in between: this frame's move to
+            // the end to stay together. Never so for frames read in order,
+            // as the dissector reads them; only for callers that go back.
+            const auto first = static_cast<std::uint32_t>(store.size());
+            for (std::uint32_t i = 0; i < count_; ++i) {
+                T copy = store[std::size_t{first_} + i];
+                store.add() = std::move(copy);
+            }
+            first_ = first;
+        }
+        store.add() = std::move(value);
+        ++count_;
+    }
+
+private:
+    const RecordStore<T>* store_ = nullptr;
+    std::uint32_t first_ = 0;
+    std::uint32_t count_ = 0;
+};
+
+struct FrameFindings {
+    RecordRange<LineRecord> lines;      // reply lines worth a look of their own (LineRecord::notable)
+    RecordRange<ReplyRecord> replies;   // replies completed in this frame
+    std::uint32_t lines_dropped = 0;    // such lines beyond kMaxLinesPerFrame
+    PmtuFinding pmtu;
+    RecordRange<TransactionSummary> transactions;  // transactions whose outcome this frame decided
 };
 
 // Connections by flow key. Open addressing over a power-of-two array of
@@ -238,10 +301,17 @@ public:
 
     std::size_t size() const noexcept { return records_.size(); }
 
+    void add_line(FrameFindings& f, const LineRecord& line) { f.lines.append(lines_, line); }
+    void add_reply(FrameFindings& f, const ReplyRecord& reply) { f.replies.append(replies_, reply); }
+    void add_transaction(FrameFindings& f, TransactionSummary t) { f.transactions.append(transactions_, std::move(t)); }
+
     void clear() noexcept
     {
         std::vector<std::uint32_t>().swap(index_);
         records_.clear();
+        lines_.clear();
+        replies_.clear();
+        transactions_.clear();
     }
 
 private:
@@ -252,6 +322,9 @@ private:
 
     std::vector<std::uint32_t> index_;
     StableRecords<FrameFindings, 256> records_;
+    RecordStore<LineRecord> lines_;
+    RecordStore<ReplyRecord> replies_;
+    RecordStore<TransactionSummary> transactions_;
 };
 
 class Analysis {
@@ -506,7 +579,7 @@ private:
     {
         TransactionSummary t;
         if (s.take_summary(t))
-            findings(frame).transactions.push_back(std::move(t));
+            frames_.add_transaction(findings(frame), std::move(t));
     }
 
     void record_reply_line(SmtpSession& s, std::string_view raw, std::uint32_t frame_number, std::int64_t t_ns)
@@ -519,13 +592,13 @@ private:
         FrameFindings& f = findings(frame_number);
         if (line.notable) {
             if (f.lines.size() < kMaxLinesPerFrame)
-                f.lines.push_back(line);
+                frames_.add_line(f, line);
             else
                 ++f.lines_dropped;
         }
         if (complete) {
             if (f.replies.size() < kMaxRepliesPerFrame)
-                f.replies.push_back(reply);
+                frames_.add_reply(f, reply);
             collect_summary(s, frame_number);
         }
     }

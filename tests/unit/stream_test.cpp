@@ -517,3 +517,52 @@ TEST(FrameStore, FindsByFrameAndKeepsAddresses)
     EXPECT_EQ(store.find(3), nullptr);
     EXPECT_EQ(store.get(5).lines_dropped, 0u);  // a new, empty record
 }
+
+// A frame's replies, lines and summaries are runs in stores shared by all
+// frames: frames read in order keep theirs side by side; a caller that goes
+// back to an earlier frame still finds all of that frame's records, in order,
+// and the other frames' records unchanged.
+TEST(FrameStore, RecordsOfAFrameStayTogether)
+{
+    FrameStore store;
+    const auto reply = [](std::uint16_t code) {
+        ReplyRecord r;
+        r.code = code;
+        return r;
+    };
+    FrameFindings& a = store.get(10);
+    store.add_reply(a, reply(220));
+    store.add_reply(a, reply(250));
+    FrameFindings& b = store.get(11);
+    store.add_reply(b, reply(354));
+    store.add_reply(a, reply(421));  // back to frame 10 after frame 11
+    store.add_reply(b, reply(550));
+    store.add_reply(a, reply(221));
+
+    const auto codes = [](const RecordRange<ReplyRecord>& r) {
+        std::vector<unsigned> out;
+        for (const ReplyRecord& x : r)
+            out.push_back(x.code);
+        return out;
+    };
+    EXPECT_EQ(codes(store.find(10)->replies), (std::vector<unsigned>{220, 250, 421, 221}));
+    EXPECT_EQ(codes(store.find(11)->replies), (std::vector<unsigned>{354, 550}));
+    EXPECT_EQ(store.find(10)->replies.size(), 4u);
+    EXPECT_EQ(store.find(10)->replies[1].code, 250u);
+    EXPECT_EQ(store.find(10)->replies.back().code, 221u);
+    EXPECT_TRUE(store.find(10)->lines.empty());
+    EXPECT_TRUE(store.find(10)->transactions.empty());
+
+    TransactionSummary t;
+    t.mail_from = std::string(40, 'x');  // held outside the record: moved, not shared
+    store.add_transaction(store.get(12), t);
+    store.add_transaction(store.get(13), TransactionSummary{});
+    store.add_transaction(store.get(12), TransactionSummary{});
+    ASSERT_EQ(store.find(12)->transactions.size(), 2u);
+    EXPECT_EQ(store.find(12)->transactions[0].mail_from, t.mail_from);
+    EXPECT_EQ(store.find(13)->transactions.size(), 1u);
+
+    store.clear();
+    EXPECT_EQ(store.find(10), nullptr);
+    EXPECT_TRUE(store.get(10).replies.empty());
+}
