@@ -278,6 +278,10 @@ private:
 // answered by that load alone.
 class FrameStore {
 public:
+    FrameStore() = default;
+    FrameStore(const FrameStore&) = delete;  // the frames' ranges point into this object's stores
+    FrameStore& operator=(const FrameStore&) = delete;
+
     const FrameFindings* find(std::uint32_t frame) const noexcept
     {
         if (frame >= index_.size())
