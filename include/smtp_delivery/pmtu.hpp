@@ -186,8 +186,6 @@ public:
     {
         if (acked_front > 0 && acked_front >= in_flight_count())
             compact();  // each segment is moved at most once on average
-        else if (outstanding.capacity() == 0)
-            outstanding.reserve(4);  // most flows keep a few in flight: one allocation, not three
         outstanding.push_back(t);
     }
 
