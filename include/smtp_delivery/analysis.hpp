@@ -160,10 +160,8 @@ public:
             // the end to stay together. Never so for frames read in order,
             // as the dissector reads them; only for callers that go back.
             const auto first = static_cast<std::uint32_t>(store.size());
-            for (std::uint32_t i = 0; i < count_; ++i) {
-                T copy = store[std::size_t{first_} + i];
-                store.add() = std::move(copy);
-            }
+            for (std::uint32_t i = 0; i < count_; ++i)
+                store.add() = store[std::size_t{first_} + i];  // records never move: both stay valid
             first_ = first;
         }
         store.add() = std::move(value);

@@ -554,7 +554,7 @@ TEST(FrameStore, RecordsOfAFrameStayTogether)
     EXPECT_TRUE(store.find(10)->transactions.empty());
 
     TransactionSummary t;
-    t.mail_from = std::string(40, 'x');  // held outside the record: moved, not shared
+    t.mail_from = std::string(40, 'x');  // on the heap: must survive frame 12's records moving to the end
     store.add_transaction(store.get(12), t);
     store.add_transaction(store.get(13), TransactionSummary{});
     store.add_transaction(store.get(12), TransactionSummary{});
