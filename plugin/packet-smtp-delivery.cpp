@@ -648,6 +648,24 @@ std::string expand_advice(std::string_view advice, packet_info* pinfo)
     return out;
 }
 
+/* A text of the compiled-in tables as a C string, without a copy: each
+ * views a whole string literal (checked when the tables compile). */
+const char* table_text(std::string_view s)
+{
+    return s.data();
+}
+
+/* The subject digit of an enhanced code with its meaning, as the label of
+ * the subject item: formatted only when a label is wanted. */
+void format_subject(gchar* label, guint32 subject)
+{
+    const std::string_view meaning = subject_meaning(subject);
+    if (meaning.empty())
+        g_snprintf(label, ITEM_LABEL_LENGTH, "%u", subject);
+    else
+        g_snprintf(label, ITEM_LABEL_LENGTH, "%u (%.*s)", subject, static_cast<int>(meaning.size()), meaning.data());
+}
+
 /* Copies a view into packet scope with a terminating NUL for the epan API. */
 const char* cstr(packet_info* pinfo, std::string_view s)
 {
@@ -790,7 +808,7 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
                     meaning = class_meaning(r.code / 100);
                 if (!meaning.empty())
                     proto_item_set_generated(
-                        proto_tree_add_string(rt, hf_reply_meaning, tvb, 0, 0, cstr(pinfo, meaning)));
+                        proto_tree_add_string(rt, hf_reply_meaning, tvb, 0, 0, table_text(meaning)));
             }
         }
 
@@ -799,34 +817,28 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
             proto_item_set_generated(ei);
             proto_tree* et = proto_item_add_subtree(ei, ett_enhanced);
             proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_class, tvb, 0, 0, r.enhanced.klass));
-            const std::string_view subj = subject_meaning(r.enhanced.subject);
-            proto_item* si =
-                !subj.empty() && shown(tree)
-                    ? proto_tree_add_uint_format_value(et, hf_reply_enhanced_subject, tvb, 0, 0, r.enhanced.subject,
-                                                       "%u (%.*s)", r.enhanced.subject, static_cast<int>(subj.size()),
-                                                       subj.data())
-                    : proto_tree_add_uint(et, hf_reply_enhanced_subject, tvb, 0, 0, r.enhanced.subject);
-            proto_item_set_generated(si);
+            /* Its label names the subject (format_subject), when shown. */
+            proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_subject, tvb, 0, 0, r.enhanced.subject));
             proto_item_set_generated(proto_tree_add_uint(et, hf_reply_enhanced_detail, tvb, 0, 0, r.enhanced.detail));
             if (referenced(et, hf_reply_enhanced_meaning)) {
                 std::string_view emeaning;
                 if (const EnhancedCodeRow* row = find_enhanced_code(r.enhanced))
                     emeaning = row->meaning;
                 else
-                    emeaning = subj;
+                    emeaning = subject_meaning(r.enhanced.subject);
                 if (!emeaning.empty())
                     proto_item_set_generated(
-                        proto_tree_add_string(et, hf_reply_enhanced_meaning, tvb, 0, 0, cstr(pinfo, emeaning)));
+                        proto_tree_add_string(et, hf_reply_enhanced_meaning, tvb, 0, 0, table_text(emeaning)));
             }
         }
 
         if (r.vendor) {
             if (referenced(rt, hf_reply_vendor))
                 proto_item_set_generated(
-                    proto_tree_add_string(rt, hf_reply_vendor, tvb, 0, 0, cstr(pinfo, r.vendor->vendor)));
+                    proto_tree_add_string(rt, hf_reply_vendor, tvb, 0, 0, table_text(r.vendor->vendor)));
             if (referenced(rt, hf_reply_vendor_meaning))
                 proto_item_set_generated(
-                    proto_tree_add_string(rt, hf_reply_vendor_meaning, tvb, 0, 0, cstr(pinfo, r.vendor->meaning)));
+                    proto_tree_add_string(rt, hf_reply_vendor_meaning, tvb, 0, 0, table_text(r.vendor->meaning)));
         }
 
         if (r.command.size && referenced(rt, hf_reply_command))
@@ -843,7 +855,7 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
                 proto_tree_add_string(rt, hf_reply_site_meaning, tvb, 0, 0, cstr(pinfo, r.site->meaning)));
         if (r.cause != Cause::none && referenced(rt, hf_reply_cause)) {
             const CauseRow& cause = cause_row(r.cause);
-            const char* value = cstr(pinfo, cause.label);
+            const char* value = table_text(cause.label);
             proto_item* ci = !cause.description.empty() && shown(tree)
                                  ? proto_tree_add_string_format_value(
                                        rt, hf_reply_cause, tvb, 0, 0, value, "%s (%.*s)", value,
@@ -1147,8 +1159,8 @@ void proto_register_smtp_delivery(void)
                               "Enhanced status code class.subject.detail (RFC 3463)", HFILL}},
         {&hf_reply_enhanced_class, {"Class", "smtp_delivery.reply.enhanced.class", FT_UINT8, BASE_DEC,
                                     VALS(reply_class_vals), 0x0, "Class of the enhanced status code", HFILL}},
-        {&hf_reply_enhanced_subject, {"Subject", "smtp_delivery.reply.enhanced.subject", FT_UINT16, BASE_DEC, NULL,
-                                      0x0, "Subject of the enhanced status code", HFILL}},
+        {&hf_reply_enhanced_subject, {"Subject", "smtp_delivery.reply.enhanced.subject", FT_UINT16, BASE_CUSTOM,
+                                      CF_FUNC(format_subject), 0x0, "Subject of the enhanced status code", HFILL}},
         {&hf_reply_enhanced_detail, {"Detail", "smtp_delivery.reply.enhanced.detail", FT_UINT16, BASE_DEC, NULL, 0x0,
                                      "Detail of the enhanced status code", HFILL}},
         {&hf_reply_enhanced_meaning, {"Meaning", "smtp_delivery.reply.enhanced.meaning", FT_STRING, BASE_NONE, NULL,

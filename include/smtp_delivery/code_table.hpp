@@ -677,6 +677,30 @@ constexpr bool text_rules_valid() noexcept
     return true;
 }
 
+// Whether a text views a whole string literal, so that the character after
+// it is the literal's terminating NUL (an empty view has nothing to pass on).
+constexpr bool terminated(std::string_view s) noexcept
+{
+    return s.empty() || s.data()[s.size()] == '\0';
+}
+
+constexpr bool texts_terminated() noexcept
+{
+    for (const auto& r : kClassMeanings)
+        if (!terminated(r.meaning)) return false;
+    for (const auto& r : kSubjects)
+        if (!terminated(r.meaning)) return false;
+    for (const auto& r : kBasicCodes)
+        if (!terminated(r.meaning)) return false;
+    for (const auto& r : kEnhancedCodes)
+        if (!terminated(r.meaning)) return false;
+    for (const auto& r : kVendorRows)
+        if (!terminated(r.vendor) || !terminated(r.meaning)) return false;
+    for (const auto& r : kCauses)
+        if (!terminated(r.label) || !terminated(r.description) || !terminated(r.advice)) return false;
+    return true;
+}
+
 constexpr bool vendor_rows_valid() noexcept
 {
     for (const auto& v : kVendorRows) {
@@ -696,6 +720,8 @@ static_assert(detail::causes_indexed(), "kCauses[i].cause must equal Cause(i)");
 static_assert(detail::subjects_indexed(), "kSubjects[i].subject must equal i");
 static_assert(detail::class_meanings_indexed(), "kClassMeanings must list classes 2..5 in order");
 static_assert(detail::text_rules_valid(), "kCauseTextRules: lower-case needles, classes within 2..5");
+static_assert(detail::texts_terminated(),
+              "table texts must each view a whole string literal: the plugin hands their data() to Wireshark as C strings");
 static_assert(detail::vendor_rows_valid(), "kVendorRows: lower-case text keys, ranges need a class and detail_max > detail");
 
 }  // namespace smtp_delivery
