@@ -842,7 +842,7 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
         }
 
         if (r.command.size && referenced(rt, hf_reply_command))
-            proto_item_set_generated(proto_tree_add_string(rt, hf_reply_command, tvb, 0, 0, cstr(pinfo, r.command.view())));
+            proto_item_set_generated(proto_tree_add_string(rt, hf_reply_command, tvb, 0, 0, r.command.c_str()));
         if (r.request_in)
             proto_item_set_generated(proto_tree_add_uint(rt, hf_reply_request_in, tvb, 0, 0, r.request_in));
         if (r.time_ns >= 0) {
@@ -852,7 +852,7 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
 
         if (r.site && referenced(rt, hf_reply_site_meaning))
             proto_item_set_generated(
-                proto_tree_add_string(rt, hf_reply_site_meaning, tvb, 0, 0, cstr(pinfo, r.site->meaning)));
+                proto_tree_add_string(rt, hf_reply_site_meaning, tvb, 0, 0, r.site->meaning.c_str()));
         if (r.cause != Cause::none && referenced(rt, hf_reply_cause)) {
             const CauseRow& cause = cause_row(r.cause);
             const char* value = table_text(cause.label);
@@ -871,7 +871,7 @@ void show_reply(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Reply
                     : (r.cause != Cause::none ? cause_row(r.cause).advice : std::string_view{});
             if (!advice_template.empty()) {
                 const std::string advice = expand_advice(advice_template, pinfo);
-                proto_item_set_generated(proto_tree_add_string(rt, hf_reply_advice, tvb, 0, 0, cstr(pinfo, advice)));
+                proto_item_set_generated(proto_tree_add_string(rt, hf_reply_advice, tvb, 0, 0, advice.c_str()));
             }
         }
 
@@ -927,7 +927,7 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
             std::string list;
             for (std::size_t i = 0; i < n; ++i)
                 list += (i ? ", " : "") + std::to_string(plateaus[i]);
-            proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_plateau, tvb, 0, 0, cstr(pinfo, list)));
+            proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_plateau, tvb, 0, 0, list.c_str()));
         }
     }
     if (f.recovered_here) {
@@ -1013,17 +1013,17 @@ void show_transaction(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const
     if (t.after_stall)
         proto_item_set_generated(proto_tree_add_boolean(tt, hf_session_after_stall, tvb, 0, 0, TRUE));
     if (!t.ehlo.empty() && referenced(tt, hf_session_ehlo))
-        proto_item_set_generated(proto_tree_add_string(tt, hf_session_ehlo, tvb, 0, 0, cstr(pinfo, t.ehlo)));
+        proto_item_set_generated(proto_tree_add_string(tt, hf_session_ehlo, tvb, 0, 0, t.ehlo.c_str()));
     proto_item_set_generated(proto_tree_add_boolean(tt, hf_session_tls, tvb, 0, 0, t.tls));
     if (referenced(tt, hf_session_mail_from))
         proto_item_set_generated(
-            proto_tree_add_string(tt, hf_session_mail_from, tvb, 0, 0, cstr(pinfo, t.mail_from)));
+            proto_tree_add_string(tt, hf_session_mail_from, tvb, 0, 0, t.mail_from.c_str()));
     if (t.mail_frame)
         proto_item_set_generated(proto_tree_add_uint(tt, hf_session_mail_in, tvb, 0, 0, t.mail_frame));
     const bool rcpt = referenced(tt, hf_session_rcpt);
     for (const RecipientResult& r : t.recipients) {
         if (rcpt) {
-            const char* address = cstr(pinfo, r.address);
+            const char* address = r.address.c_str();
             proto_item* ri = r.code && label ? proto_tree_add_string_format_value(tt, hf_session_rcpt, tvb, 0, 0,
                                                                                   address, "%s (%u)", address, r.code)
                                              : proto_tree_add_string(tt, hf_session_rcpt, tvb, 0, 0, address);

@@ -29,6 +29,8 @@ struct Verb {
     // One of our own names ("greeting", "end-of-data"), kept as written.
     static Verb literal(std::string_view s) noexcept { return make(s, false); }
     std::string_view view() const noexcept { return {chars.data(), size}; }
+    // The last character always stays NUL (make() writes at most size() - 1).
+    const char* c_str() const noexcept { return chars.data(); }
     bool operator==(std::string_view s) const noexcept { return view() == s; }
 
 private:
