@@ -30,6 +30,18 @@ struct Harness {
     }
 };
 
+// The plugin passes a verb to Wireshark as a C string: it must stay
+// NUL-terminated however long the client's verb was.
+TEST(Verb, StaysNulTerminatedWhenCut)
+{
+    const Verb short_verb = Verb::from("rcpt");
+    EXPECT_STREQ(short_verb.c_str(), "RCPT");
+    const Verb long_verb = Verb::from("averyveryverylongverb");
+    EXPECT_EQ(long_verb.view().size(), 11u);
+    EXPECT_EQ(std::string(long_verb.c_str()), std::string(long_verb.view()));
+    EXPECT_EQ(long_verb.c_str()[long_verb.view().size()], '\0');
+}
+
 TEST(Session, GreetingThenCommandsInOrder)
 {
     Harness h;
