@@ -666,12 +666,6 @@ void format_subject(gchar* label, guint32 subject)
         g_snprintf(label, ITEM_LABEL_LENGTH, "%u (%.*s)", subject, static_cast<int>(meaning.size()), meaning.data());
 }
 
-/* Copies a view into packet scope with a terminating NUL for the epan API. */
-const char* cstr(packet_info* pinfo, std::string_view s)
-{
-    return wmem_strndup(pinfo->pool, s.data(), s.size());
-}
-
 void add_line_problems(packet_info* pinfo, proto_item* item, std::uint16_t problems)
 {
     if (problems & kNoCode)
@@ -952,7 +946,7 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
                          f.packet_size, f.retransmissions + 1, f.mtu_lower, f.mtu_upper);
         if (referenced(pt, hf_pmtu_fix))
             for (std::string_view fix : kBlackholeFixes)
-                proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_fix, tvb, 0, 0, cstr(pinfo, fix)));
+                proto_item_set_generated(proto_tree_add_string(pt, hf_pmtu_fix, tvb, 0, 0, table_text(fix)));
     }
     if (f.tracking_limit)
         SD_EXPERT_FORMAT(pinfo, pi, &ei_limit,
@@ -974,7 +968,7 @@ void show_pmtu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const PmtuFi
         proto_tree* stt = proto_item_add_subtree(si, ett_stall);
         if (referenced(stt, hf_stall_mta_log))
             for (std::string_view log : kStallMtaLogs)
-                proto_item_set_generated(proto_tree_add_string(stt, hf_stall_mta_log, tvb, 0, 0, cstr(pinfo, log)));
+                proto_item_set_generated(proto_tree_add_string(stt, hf_stall_mta_log, tvb, 0, 0, table_text(log)));
         expert_add_info(pinfo, si, &ei_stall);
     }
 }

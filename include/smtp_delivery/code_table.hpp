@@ -677,27 +677,20 @@ constexpr bool text_rules_valid() noexcept
     return true;
 }
 
-// Whether a text views a whole string literal, so that the character after
-// it is the literal's terminating NUL (an empty view has nothing to pass on).
-constexpr bool terminated(std::string_view s) noexcept
-{
-    return s.empty() || s.data()[s.size()] == '\0';
-}
-
 constexpr bool texts_terminated() noexcept
 {
     for (const auto& r : kClassMeanings)
-        if (!terminated(r.meaning)) return false;
+        if (!whole_literal(r.meaning)) return false;
     for (const auto& r : kSubjects)
-        if (!terminated(r.meaning)) return false;
+        if (!whole_literal(r.meaning)) return false;
     for (const auto& r : kBasicCodes)
-        if (!terminated(r.meaning)) return false;
+        if (!whole_literal(r.meaning)) return false;
     for (const auto& r : kEnhancedCodes)
-        if (!terminated(r.meaning)) return false;
+        if (!whole_literal(r.meaning)) return false;
     for (const auto& r : kVendorRows)
-        if (!terminated(r.vendor) || !terminated(r.meaning)) return false;
+        if (!whole_literal(r.vendor) || !whole_literal(r.meaning)) return false;
     for (const auto& r : kCauses)
-        if (!terminated(r.label) || !terminated(r.description) || !terminated(r.advice)) return false;
+        if (!whole_literal(r.label) || !whole_literal(r.description) || !whole_literal(r.advice)) return false;
     return true;
 }
 

@@ -2,7 +2,10 @@
 // fixes a Path-MTU black hole. Shown with every stall and black-hole verdict.
 #pragma once
 
+#include "smtp_delivery/types.hpp"
+
 #include <array>
+#include <cstddef>
 #include <string_view>
 
 namespace smtp_delivery {
@@ -23,5 +26,20 @@ inline constexpr std::array<std::string_view, 5> kBlackholeFixes = {
     "enable packetization-layer PMTU discovery on the sender (Linux: sysctl net.ipv4.tcp_mtu_probing=1)",
     "last resort: turn off PMTU discovery on the sender (Linux: sysctl net.ipv4.ip_no_pmtu_disc=1)",
 };
+
+namespace detail {
+
+template <std::size_t N>
+constexpr bool all_whole_literals(const std::array<std::string_view, N>& texts) noexcept
+{
+    for (std::string_view t : texts)
+        if (!whole_literal(t)) return false;
+    return true;
+}
+
+}  // namespace detail
+
+static_assert(detail::all_whole_literals(kStallMtaLogs) && detail::all_whole_literals(kBlackholeFixes),
+              "the texts must each view a whole string literal: the plugin hands their data() to Wireshark as C strings");
 
 }  // namespace smtp_delivery

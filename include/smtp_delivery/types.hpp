@@ -8,6 +8,15 @@
 
 namespace smtp_delivery {
 
+// Whether a compiled-in text views a whole string literal, so that the
+// character after it is the literal's terminating NUL and the plugin can hand
+// its data() to Wireshark as a C string (an empty view has nothing to hand).
+// For static_assert over the tables of texts.
+constexpr bool whole_literal(std::string_view s) noexcept
+{
+    return s.empty() || s.data()[s.size()] == '\0';
+}
+
 // First digit of a basic reply code (RFC 5321 section 4.2.1).
 enum class ReplyClass : std::uint8_t {
     unknown = 0,
