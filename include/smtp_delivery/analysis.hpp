@@ -28,22 +28,23 @@ struct StreamCursor {
     bool valid = false;
 };
 
-// The SMTP side of a connection: the dialogue and where each direction's
-// byte stream has got to.
+// The SMTP side of a connection: where each direction's byte stream has got
+// to, and the dialogue. The cursors come first, next to the head of the
+// session (what a segment of a message body reads).
 struct SmtpFlow {
-    SmtpSession session;
     std::array<StreamCursor, 2> cursor;
     bool client_is_a = true;  // the client is the flow key's first endpoint
+    SmtpSession session;
 
     explicit SmtpFlow(const SiteRules* site) : session(SessionLimits{}, site) {}
 };
 
 struct Connection {
-    std::array<PmtuDirection, 2> dir;
     std::unique_ptr<SmtpFlow> smtp;  // only for connections that carry SMTP
     bool fin[2] = {false, false};
     bool smtp_closed = false;  // the SMTP session ended with the connection and was released
     std::uint8_t opener = 0;   // who sent the SYN: 1 = key's first endpoint, 2 = second, 0 = not seen
+    std::array<PmtuDirection, 2> dir;
 
     SmtpSession* session() const noexcept { return smtp ? &smtp->session : nullptr; }
 };
@@ -190,7 +191,13 @@ struct FrameFindings {
 // keeps its small record), only all at once.
 class ConnectionTable {
 public:
-    using Entry = std::pair<FlowKey, Connection>;
+    // A connection's record: its key and state in three cache lines, which
+    // is all a segment touches of it (the rare black-hole state aside).
+    struct alignas(64) Entry {
+        FlowKey first;
+        Connection second;
+    };
+    static_assert(sizeof(Entry) <= 192, "a connection's record spans at most three cache lines");
 
     Entry* find(const FlowKey& key) noexcept { return find(key, FlowKeyHash{}(key)); }
 
@@ -370,7 +377,8 @@ public:
             (detect || ref.conn->smtp) && detector_.on_segment(ref.sender(), ref.receiver(), seg, sink());
         if (verdict)
             tie_to_smtp(ref, seg.frame);
-        if (ref.conn->smtp)
+        // A bare ACK carries nothing for the session: its state stays untouched.
+        if (ref.conn->smtp && (seg.payload || (seg.tcp.flags & kSyn)))
             read_stream(ref, seg, payload);
         if (seg.tcp.flags & (kFin | kRst))
             on_fin_or_rst(ref, seg);

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -120,17 +121,20 @@ public:
         std::array<std::uint32_t, 8> resend_frames{};
     };
 
+    // What a black hole, a shrunk resend or an ICMP too-big leaves behind:
+    // most directions never see one, so it lives apart (allocated on the
+    // first such event) and keeps the state every segment reads small.
+    struct Rare {
+        std::uint32_t smallest_lost = 0;  // smallest DF packet black-holed
+        std::uint32_t blackhole_seq = 0;
+        std::uint32_t blackhole_first_frame = 0;
+        std::uint32_t ptb_mtu = 0;
+        std::uint32_t shrunk_size = 0;
+        std::int64_t blackhole_first_t = 0;
+    };
+
+    // Read or written for every segment: one cache line (64 bytes) at most.
     PmtuVerdict verdict = PmtuVerdict::none;
-    std::uint16_t peer_mss = 0;          // MSS the peer advertised: our segments must fit
-    std::uint32_t max_sent = 0;          // largest IP packet sent
-    std::uint32_t max_acked = 0;         // largest IP packet acknowledged
-    std::uint32_t smallest_lost = 0;     // smallest DF packet black-holed
-    std::uint32_t blackhole_seq = 0;
-    std::uint32_t blackhole_first_frame = 0;
-    std::int64_t blackhole_first_t = 0;
-    std::uint32_t ptb_count = 0;
-    std::uint32_t ptb_mtu = 0;
-    std::uint32_t shrunk_size = 0;
     bool shrunk = false;
     bool ok_reported = false;
     bool hole_reported = false;
@@ -138,15 +142,30 @@ public:
     bool have_snd_nxt = false;
     bool have_last_ack = false;
     bool peer_window_zero = false;       // the peer's last ACK closed its window
+    std::uint16_t peer_mss = 0;          // MSS the peer advertised: our segments must fit
+    std::uint16_t ptb_count = 0;         // ICMP too-big messages (stops counting at 65535)
+    std::uint32_t max_sent = 0;          // largest IP packet sent
+    std::uint32_t max_acked = 0;         // largest IP packet acknowledged
     std::uint32_t snd_nxt = 0;
     std::uint32_t last_ack = 0;          // last ACK number the peer sent for our data
 
     // Segments in flight, oldest first: outstanding[acked_front, size()).
     // A cumulative ACK moves acked_front instead of shifting the rest down;
     // the space before it is reused once it is as large as the part in
-    // flight. (acked_front sits in what was padding before the vector.)
+    // flight.
     std::uint32_t acked_front = 0;
+    std::unique_ptr<Rare> rare_state;
     std::vector<Tracked> outstanding;
+
+    // The rare state, made on first use.
+    Rare& rare()
+    {
+        if (!rare_state)
+            rare_state = std::make_unique<Rare>();
+        return *rare_state;
+    }
+    std::uint32_t smallest_lost() const noexcept { return rare_state ? rare_state->smallest_lost : 0; }
+    std::uint32_t ptb_mtu() const noexcept { return rare_state ? rare_state->ptb_mtu : 0; }
 
     struct Live {
         Tracked* first;
@@ -191,9 +210,10 @@ public:
 
     std::uint32_t mtu_upper() const noexcept
     {
-        if (ptb_mtu)
-            return ptb_mtu;
-        return smallest_lost ? smallest_lost - 1 : 0;
+        if (const std::uint32_t ptb = ptb_mtu())
+            return ptb;
+        const std::uint32_t lost = smallest_lost();
+        return lost ? lost - 1 : 0;
     }
 
     void release() noexcept
@@ -202,6 +222,8 @@ public:
         acked_front = 0;
     }
 };
+
+static_assert(sizeof(PmtuDirection) <= 64, "what each segment reads of a direction fits one cache line");
 
 // Plateaus that lie within [lower, upper]; the caller names them.
 inline std::size_t plateaus_between(std::uint32_t lower, std::uint32_t upper, std::array<std::uint16_t, 7>& out)
@@ -294,8 +316,9 @@ public:
     template <typename Sink>
     void on_packet_too_big(PmtuDirection& snd, const PacketTooBig& ptb, std::uint32_t frame, Sink&& sink) const
     {
-        ++snd.ptb_count;
-        snd.ptb_mtu = ptb.mtu;
+        if (snd.ptb_count < 0xffff)
+            ++snd.ptb_count;
+        snd.rare().ptb_mtu = ptb.mtu;
         PmtuFinding& f = sink(frame);
         f.ptb_here = true;
         f.next_hop_mtu = ptb.mtu;
@@ -379,18 +402,19 @@ private:
     SD_COLD void ack_after_blackhole(PmtuDirection& s, const Segment& seg, Sink& sink) const
     {
         const TcpHeader& tcp = seg.tcp;
-        if (s.blackhole_first_frame && seq_lt(s.blackhole_seq, tcp.ack) && s.shrunk) {
+        const PmtuDirection::Rare& r = s.rare();  // a verdict or a shrunk resend made it
+        if (r.blackhole_first_frame && seq_lt(r.blackhole_seq, tcp.ack) && s.shrunk) {
             s.verdict = PmtuVerdict::recovered;
-            s.max_acked = std::max(s.max_acked, s.shrunk_size);
+            s.max_acked = std::max(s.max_acked, r.shrunk_size);
             PmtuFinding& f = sink(seg.frame);
             f.verdict = s.verdict;
             f.recovered_here = true;
-            f.recovered_size = s.shrunk_size;
-            f.recovery_ns = seg.t_ns - s.blackhole_first_t;
-            f.original_in = s.blackhole_first_frame;
+            f.recovered_size = r.shrunk_size;
+            f.recovery_ns = seg.t_ns - r.blackhole_first_t;
+            f.original_in = r.blackhole_first_frame;
             fill_bounds(s, f);
             s.shrunk = false;
-        } else if (s.verdict == PmtuVerdict::blackhole && seq_lt(s.blackhole_seq, tcp.ack) && !s.shrunk) {
+        } else if (s.verdict == PmtuVerdict::blackhole && seq_lt(r.blackhole_seq, tcp.ack) && !s.shrunk) {
             // Acknowledged at full size after all: not a black hole.
             s.verdict = PmtuVerdict::inconclusive;
             PmtuFinding& f = sink(seg.frame);
@@ -482,9 +506,11 @@ private:
                 break;
             }
         if (!t) {
-            if (s.blackhole_first_frame && seq == s.blackhole_seq && size < s.smallest_lost)
-                note_shrink(s, size);
-            if (s.verdict == PmtuVerdict::blackhole && df && size >= s.smallest_lost)
+            if (const PmtuDirection::Rare* r = s.rare_state.get()) {
+                if (r->blackhole_first_frame && seq == r->blackhole_seq && size < r->smallest_lost)
+                    note_shrink(s, size);
+            }
+            if (s.verdict == PmtuVerdict::blackhole && df && size >= s.smallest_lost())
                 mark(s, seg.frame, seg.frame, 0, size, sink);
             return false;
         }
@@ -495,14 +521,15 @@ private:
     template <typename Sink>
     SD_COLD static void data_after_ptb(PmtuDirection& s, const Segment& seg, std::uint32_t size, bool df, Sink& sink)
     {
-        if (size <= s.ptb_mtu) {
+        const std::uint32_t ptb_mtu = s.ptb_mtu();
+        if (size <= ptb_mtu) {
             if (s.verdict == PmtuVerdict::none || s.verdict == PmtuVerdict::ok ||
                 s.verdict == PmtuVerdict::blackhole) {
                 s.verdict = PmtuVerdict::ptb_honoured;
                 PmtuFinding& f = sink(seg.frame);
                 f.verdict = s.verdict;
                 f.packet_size = size;
-                f.next_hop_mtu = s.ptb_mtu;
+                f.next_hop_mtu = ptb_mtu;
                 fill_bounds(s, f);
             }
         } else if (df && s.ptb_count >= 2) {
@@ -511,7 +538,7 @@ private:
             f.verdict = s.verdict;
             f.ptb_ignored_here = true;
             f.packet_size = size;
-            f.next_hop_mtu = s.ptb_mtu;
+            f.next_hop_mtu = ptb_mtu;
             fill_bounds(s, f);
         }
     }
@@ -535,7 +562,7 @@ private:
             s.limit_reported = true;  // said once per direction; the rest is not tracked
             sink(seg.frame).tracking_limit = true;
         }
-        if (s.verdict == PmtuVerdict::blackhole && df && size >= s.smallest_lost)
+        if (s.verdict == PmtuVerdict::blackhole && df && size >= s.smallest_lost())
             mark(s, seg.frame, seg.frame, 0, size, sink);
         return false;
     }
@@ -547,11 +574,12 @@ private:
     {
         if (size < t.ip_len) {
             if (t.transmissions >= 2 && t.df && t.ip_len > s.max_acked && s.ptb_count == 0) {
-                if (!s.blackhole_first_frame) {
-                    s.blackhole_seq = t.seq;
-                    s.blackhole_first_frame = t.first_frame;
-                    s.blackhole_first_t = t.first_t;
-                    s.smallest_lost = t.ip_len;
+                PmtuDirection::Rare& r = s.rare();
+                if (!r.blackhole_first_frame) {
+                    r.blackhole_seq = t.seq;
+                    r.blackhole_first_frame = t.first_frame;
+                    r.blackhole_first_t = t.first_t;
+                    r.smallest_lost = t.ip_len;
                 }
                 note_shrink(s, size);
             }
@@ -563,7 +591,7 @@ private:
             t.resend_frames[t.frames_kept++] = seg.frame;
 
         if (s.verdict == PmtuVerdict::blackhole) {
-            if (t.df && t.ip_len >= s.smallest_lost)
+            if (t.df && t.ip_len >= s.smallest_lost())
                 mark(s, seg.frame, t.first_frame, t.transmissions - 1u, t.ip_len, sink);
             return false;
         }
@@ -576,17 +604,18 @@ private:
             return false;
 
         s.verdict = PmtuVerdict::blackhole;
-        s.smallest_lost = t.ip_len;
+        PmtuDirection::Rare& r = s.rare();
+        r.smallest_lost = t.ip_len;
         for (const auto& x : s.in_flight())
-            if (x.df && x.ip_len > s.max_acked && x.ip_len < s.smallest_lost && x.transmissions >= 2)
-                s.smallest_lost = x.ip_len;
-        s.blackhole_seq = t.seq;
-        s.blackhole_first_frame = t.first_frame;
-        s.blackhole_first_t = t.first_t;
+            if (x.df && x.ip_len > s.max_acked && x.ip_len < r.smallest_lost && x.transmissions >= 2)
+                r.smallest_lost = x.ip_len;
+        r.blackhole_seq = t.seq;
+        r.blackhole_first_frame = t.first_frame;
+        r.blackhole_first_t = t.first_t;
         // Everything oversized still in flight is covered by the verdict,
         // earlier frames included (seen on a second pass).
         for (const auto& x : s.in_flight()) {
-            if (!x.df || x.ip_len < s.smallest_lost)
+            if (!x.df || x.ip_len < r.smallest_lost)
                 continue;
             mark(s, x.first_frame, x.first_frame, 0, x.ip_len, sink);
             for (std::uint8_t i = 0; i < x.frames_kept; ++i)
@@ -616,10 +645,11 @@ private:
     // The black-holed data was resent in a smaller packet of `size` bytes.
     SD_COLD static void note_shrink(PmtuDirection& s, std::uint32_t size)
     {
-        if (s.shrunk && s.shrunk_size <= size)
+        PmtuDirection::Rare& r = s.rare();
+        if (s.shrunk && r.shrunk_size <= size)
             return;
         s.shrunk = true;
-        s.shrunk_size = size;
+        r.shrunk_size = size;
     }
 
     static void fill_bounds(const PmtuDirection& s, PmtuFinding& f)

@@ -665,6 +665,18 @@ private:
             in_data_ = false;
     }
 
+    // What a segment of a message body reads comes first, so that such a
+    // segment (the bulk of a session) finds it in one cache line.
+    enum class BodyState : std::uint8_t { line_start, dot, dot_cr, mid_line };
+    std::uint64_t bdat_remaining_ = 0;
+    BodyState body_state_ = BodyState::line_start;
+    bool in_data_ = false;
+    bool tls_started_ = false;
+    bool skipping_long_line_ = false;
+    bool auth_continues_ = false;
+    bool overflow_ = false;
+    std::string partial_;        // start of a command line continued in a later segment
+    std::string reply_partial_;  // start of a reply line continued in a later segment
     SessionLimits limits_;
     const SiteRules* site_rules_ = nullptr;
     RingQueue<Pending> pending_;
@@ -673,16 +685,6 @@ private:
     bool keep_text_ = false;  // this reply's text is worth reading (text_matters)
     std::size_t lines_in_reply_ = 0;
     std::uint32_t replies_ = 0;
-    enum class BodyState : std::uint8_t { line_start, dot, dot_cr, mid_line };
-    std::string partial_;        // start of a command line continued in a later segment
-    std::string reply_partial_;  // start of a reply line continued in a later segment
-    std::uint64_t bdat_remaining_ = 0;
-    BodyState body_state_ = BodyState::line_start;
-    bool skipping_long_line_ = false;
-    bool in_data_ = false;
-    bool auth_continues_ = false;
-    bool tls_started_ = false;
-    bool overflow_ = false;
     bool txn_open_ = false;
     bool summary_ready_ = false;
     bool stall_reported_ = false;

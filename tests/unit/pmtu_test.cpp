@@ -341,6 +341,57 @@ TEST(Pmtu, TrackedSegmentsAreBounded)
     }
 }
 
+// What only black holes, shrunk resends and ICMP too-big messages need is
+// kept apart and made on the first such event: a direction whose data is
+// simply sent and acknowledged never allocates it, and one told the path
+// MTU keeps it (and reports it) from then on.
+TEST(Pmtu, RareStateIsMadeOnlyWhenNeeded)
+{
+    const PmtuDetector det;
+    PmtuDirection snd, rcv;
+    std::map<std::uint32_t, PmtuFinding> found;
+    auto sink = [&](std::uint32_t frame) -> PmtuFinding& { return found[frame]; };
+    std::uint32_t frame = 0;
+    auto data = [&](std::uint32_t seq, std::uint32_t ip_len) {
+        Segment s;
+        s.tcp.flags = kAck;
+        s.tcp.seq = seq;
+        s.tcp.window = 500;
+        s.payload = ip_len - 40;
+        s.ip.packet_length = ip_len;
+        s.ip.dont_fragment = true;
+        s.frame = ++frame;
+        det.on_segment(snd, rcv, s, sink);
+        return s.frame;
+    };
+    auto ack = [&](std::uint32_t next) {
+        Segment s;
+        s.tcp.flags = kAck;
+        s.tcp.ack = next;
+        s.tcp.window = 500;
+        s.frame = ++frame;
+        det.on_segment(rcv, snd, s, sink);
+    };
+    for (std::uint32_t i = 0; i < 100; ++i) {
+        data(1000 + i * 1460, 1500);
+        ack(1000 + (i + 1) * 1460);
+    }
+    EXPECT_EQ(snd.rare_state, nullptr);
+    EXPECT_EQ(rcv.rare_state, nullptr);
+    EXPECT_EQ(snd.mtu_upper(), 0u);
+
+    PacketTooBig ptb;
+    ptb.mtu = 1400;
+    ptb.seq = 1000 + 100 * 1460;
+    det.on_packet_too_big(snd, ptb, ++frame, sink);
+    ASSERT_NE(snd.rare_state, nullptr);
+    EXPECT_EQ(snd.mtu_upper(), 1400u);
+    const std::uint32_t smaller = data(1000 + 100 * 1460, 1400);
+    EXPECT_EQ(found[smaller].verdict, PmtuVerdict::ptb_honoured);
+    EXPECT_EQ(found[smaller].next_hop_mtu, 1400u);
+    EXPECT_EQ(rcv.rare_state, nullptr);
+}
+
 // A bulk transfer with the tracking limit in flight the whole time: each
 // cumulative ACK drops the oldest segments without moving the others, the
 // storage stays within twice the limit, and resends and SACKs still find
