@@ -341,18 +341,18 @@ TEST(Pmtu, TrackedSegmentsAreBounded)
     }
 }
 
-// What only black holes, shrunk resends and ICMP too-big messages need is
-// kept apart and made on the first such event: a direction whose data is
-// simply sent and acknowledged never allocates it, and one told the path
-// MTU keeps it (and reports it) from then on.
-TEST(Pmtu, RareStateIsMadeOnlyWhenNeeded)
-{
-    const PmtuDetector det;
+// One connection's two directions fed straight to the detector: `data`
+// sends from `snd` (DF set, `ip_len` bytes of IP packet), `ack` answers from
+// the peer, `too_big` is an ICMP too-big for `snd`'s data.
+struct Directions {
+    PmtuSettings settings;
+    PmtuDetector det{settings};
     PmtuDirection snd, rcv;
     std::map<std::uint32_t, PmtuFinding> found;
-    auto sink = [&](std::uint32_t frame) -> PmtuFinding& { return found[frame]; };
     std::uint32_t frame = 0;
-    auto data = [&](std::uint32_t seq, std::uint32_t ip_len) {
+
+    std::uint32_t data(std::uint32_t seq, std::uint32_t ip_len = 1500)
+    {
         Segment s;
         s.tcp.flags = kAck;
         s.tcp.seq = seq;
@@ -361,35 +361,57 @@ TEST(Pmtu, RareStateIsMadeOnlyWhenNeeded)
         s.ip.packet_length = ip_len;
         s.ip.dont_fragment = true;
         s.frame = ++frame;
-        det.on_segment(snd, rcv, s, sink);
+        det.on_segment(snd, rcv, s, sink());
         return s.frame;
-    };
-    auto ack = [&](std::uint32_t next) {
+    }
+
+    void ack(std::uint32_t next, const std::vector<SackBlock>& sacks = {})
+    {
         Segment s;
         s.tcp.flags = kAck;
         s.tcp.ack = next;
         s.tcp.window = 500;
+        for (const auto& b : sacks)
+            s.tcp.sack[s.tcp.sack_count++] = b;
         s.frame = ++frame;
-        det.on_segment(rcv, snd, s, sink);
-    };
-    for (std::uint32_t i = 0; i < 100; ++i) {
-        data(1000 + i * 1460, 1500);
-        ack(1000 + (i + 1) * 1460);
+        det.on_segment(rcv, snd, s, sink());
     }
-    EXPECT_EQ(snd.rare_state, nullptr);
-    EXPECT_EQ(rcv.rare_state, nullptr);
-    EXPECT_EQ(snd.mtu_upper(), 0u);
+
+    void too_big(const PacketTooBig& ptb) { det.on_packet_too_big(snd, ptb, ++frame, sink()); }
+
+private:
+    struct Sink {
+        std::map<std::uint32_t, PmtuFinding>* found;
+        PmtuFinding& operator()(std::uint32_t f) const { return (*found)[f]; }
+    };
+    Sink sink() { return Sink{&found}; }
+};
+
+// What only black holes, shrunk resends and ICMP too-big messages need is
+// kept apart and made on the first such event: a direction whose data is
+// simply sent and acknowledged never allocates it, and one told the path
+// MTU keeps it (and reports it) from then on.
+TEST(Pmtu, RareStateIsMadeOnlyWhenNeeded)
+{
+    Directions d;
+    for (std::uint32_t i = 0; i < 100; ++i) {
+        d.data(1000 + i * 1460);
+        d.ack(1000 + (i + 1) * 1460);
+    }
+    EXPECT_EQ(d.snd.rare_state, nullptr);
+    EXPECT_EQ(d.rcv.rare_state, nullptr);
+    EXPECT_EQ(d.snd.mtu_upper(), 0u);
 
     PacketTooBig ptb;
     ptb.mtu = 1400;
     ptb.seq = 1000 + 100 * 1460;
-    det.on_packet_too_big(snd, ptb, ++frame, sink);
-    ASSERT_NE(snd.rare_state, nullptr);
-    EXPECT_EQ(snd.mtu_upper(), 1400u);
-    const std::uint32_t smaller = data(1000 + 100 * 1460, 1400);
-    EXPECT_EQ(found[smaller].verdict, PmtuVerdict::ptb_honoured);
-    EXPECT_EQ(found[smaller].next_hop_mtu, 1400u);
-    EXPECT_EQ(rcv.rare_state, nullptr);
+    d.too_big(ptb);
+    ASSERT_NE(d.snd.rare_state, nullptr);
+    EXPECT_EQ(d.snd.mtu_upper(), 1400u);
+    const std::uint32_t smaller = d.data(1000 + 100 * 1460, 1400);
+    EXPECT_EQ(d.found[smaller].verdict, PmtuVerdict::ptb_honoured);
+    EXPECT_EQ(d.found[smaller].next_hop_mtu, 1400u);
+    EXPECT_EQ(d.rcv.rare_state, nullptr);
 }
 
 // A bulk transfer with the tracking limit in flight the whole time: each
@@ -398,37 +420,14 @@ TEST(Pmtu, RareStateIsMadeOnlyWhenNeeded)
 // the segments in flight.
 TEST(Pmtu, CumulativeAcksDropOnlyTheOldestSegments)
 {
-    PmtuSettings settings;
-    const PmtuDetector det(settings);
-    PmtuDirection snd, rcv;
-    std::map<std::uint32_t, PmtuFinding> found;
-    auto sink = [&](std::uint32_t frame) -> PmtuFinding& { return found[frame]; };
-    std::uint32_t frame = 0;
+    Directions d;
+    PmtuDirection& snd = d.snd;
     constexpr std::uint32_t kIsn = 0xfffff000u;  // the transfer wraps the sequence space
     auto seq_of = [](std::uint32_t i) { return kIsn + i * 1460u; };
-    auto data = [&](std::uint32_t i) {
-        Segment s;
-        s.tcp.flags = kAck;
-        s.tcp.seq = seq_of(i);
-        s.tcp.window = 500;
-        s.payload = 1460;
-        s.ip.packet_length = 1500;
-        s.ip.dont_fragment = true;
-        s.frame = ++frame;
-        det.on_segment(snd, rcv, s, sink);
-    };
-    auto ack = [&](std::uint32_t next, std::vector<SackBlock> sacks = {}) {
-        Segment s;
-        s.tcp.flags = kAck;
-        s.tcp.ack = seq_of(next);
-        s.tcp.window = 500;
-        for (const auto& b : sacks)
-            s.tcp.sack[s.tcp.sack_count++] = b;
-        s.frame = ++frame;
-        det.on_segment(rcv, snd, s, sink);
-    };
+    auto data = [&](std::uint32_t i) { d.data(seq_of(i)); };
+    auto ack = [&](std::uint32_t next, std::vector<SackBlock> sacks = {}) { d.ack(seq_of(next), sacks); };
 
-    const std::size_t limit = settings.max_tracked;
+    const std::size_t limit = d.settings.max_tracked;
     std::uint32_t sent = 0;
     for (; sent < limit; ++sent)
         data(sent);
@@ -463,7 +462,7 @@ TEST(Pmtu, CumulativeAcksDropOnlyTheOldestSegments)
     ack(sent);
     EXPECT_EQ(snd.in_flight_count(), 0u);
     EXPECT_TRUE(snd.outstanding.empty());
-    for (const auto& [n, f] : found)
+    for (const auto& [n, f] : d.found)
         EXPECT_FALSE(f.blackhole) << n;
 }
 
