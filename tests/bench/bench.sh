@@ -28,7 +28,9 @@
 # without a protocol tree (default summary, -q, -2, -z expert), <= 1.03x for
 # tree modes (-T fields, -Y, -V); peak memory <= 1.05x everywhere.
 # Plain "-q" is a control: tshark then reads the file without dissecting it
-# (nothing asks for dissection), so the plugin never runs.
+# (nothing asks for dissection), so the plugin never runs. The tree control
+# runs the stock-field -T fields command without the plugin on both sides:
+# whatever it reads other than 1.00x is the method's own error on a tree row.
 #
 # --concurrent (needs 2 CPUs): in each round the two runs of a row start
 # together, each pinned to a CPU of its own (swapped every round), instead of
@@ -39,8 +41,9 @@
 # beside an alternated run, not instead of one.
 #
 # --same-cpu: in each round the two runs of a row start together on one and
-# the same CPU (the last one), so the scheduler interleaves them every few
-# milliseconds and both meet the very same host speed. Their CPU times (user
+# the same CPU (the last one; which run starts first flips every round), so
+# the scheduler interleaves them every few milliseconds and both meet the
+# very same host speed. Their CPU times (user
 # + system) are compared, round by round: on a shared virtual machine this
 # is the precise measure (two identical builds read 1.00x within about 1 %
 # per round here, where separate runs differ by 5-12 %). Wall time means
@@ -70,7 +73,7 @@ while [[ $# -gt 0 ]]; do
     --timeout) LIMIT=$2; shift 2 ;;
     --concurrent) PAIRING=concurrent; shift ;;
     --same-cpu) PAIRING=same-cpu; shift ;;
-    -h|--help) sed -n '2,47p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,51p' "$0"; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -102,7 +105,8 @@ FIELDS=(-T fields -e frame.number -e tcp.seq -e smtp.response.code)
 # plugin's field is compared with the same command naming a stock SMTP field
 # of the same kind (a string on reply frames) in its place.
 STOCK_FIELD=smtp.rsp.parameter
-# name | vs (row whose "without" is the baseline, "-" = own) | target | args
+# name | vs (row whose "without" is the baseline, "-" = own, "=" = control:
+# the plugin on neither side) | target | args
 MODES=(
   "default|-|1.10|-r $CAP"
   "quiet (-q, no dissection)|-|1.10|-r $CAP -q"
@@ -111,6 +115,7 @@ MODES=(
   "fields (-T fields)|-|1.03|-r $CAP ${FIELDS[*]}"
   "fields + stock field|-|1.03|-r $CAP ${FIELDS[*]} -e $STOCK_FIELD"
   "+fields + plugin field|fields + stock field|1.03|-r $CAP ${FIELDS[*]} -e smtp_delivery.reply.cause"
+  "tree control (fields + stock field, no plugin)|=|1.03|-r $CAP ${FIELDS[*]} -e $STOCK_FIELD"
   "filter (-Y smtp)|-|1.03|-r $CAP -Y smtp"
   "+filter -Y smtp_delivery|filter (-Y smtp)|1.03|-r $CAP -Y smtp_delivery"
   "verbose (-V)|-|1.03|-r $CAP -V"
@@ -135,19 +140,29 @@ args_of() {
 for ((r = 1; r <= RUNS; r++)); do
   for m in "${MODES[@]}"; do
     IFS='|' read -r name vs target args <<<"$m"
+    # The "with" run of a control row runs without the plugin too.
+    with_setup=with
+    [[ $vs == = ]] && with_setup=without
     if [[ $PAIRING != alternate ]]; then
       # A "+" row's partner is the command of the row it is compared with.
       base_args=$args
-      [[ $vs == - ]] || base_args=$(args_of "$vs")
+      [[ $vs == - || $vs == = ]] || base_args=$(args_of "$vs")
       if [[ $PAIRING == same-cpu ]]; then
         cpu_with=$(($(nproc) - 1)) cpu_without=$(($(nproc) - 1))
       else
         cpu_with=$((r % 2)) cpu_without=$(((r + 1) % 2))
       fi
-      # shellcheck disable=SC2086  # args are split on purpose (no spaces in them)
-      PIN_CPU=$cpu_with measure with "$LIMIT" $args >"$WORK/tmp/pair.with" &
-      # shellcheck disable=SC2086
-      PIN_CPU=$cpu_without measure without "$LIMIT" $base_args >"$WORK/tmp/pair.without" &
+      # Which run starts first flips every round (a head start of a few
+      # milliseconds must not favour one side).
+      for side in $( ((r % 2)) && echo with without || echo without with); do
+        if [[ $side == with ]]; then
+          # shellcheck disable=SC2086  # args are split on purpose (no spaces in them)
+          PIN_CPU=$cpu_with measure "$with_setup" "$LIMIT" $args >"$WORK/tmp/pair.with" &
+        else
+          # shellcheck disable=SC2086
+          PIN_CPU=$cpu_without measure without "$LIMIT" $base_args >"$WORK/tmp/pair.without" &
+        fi
+      done
       wait
       for side in with without; do
         res=$(cat "$WORK/tmp/pair.$side")
@@ -157,14 +172,16 @@ for ((r = 1; r <= RUNS; r++)); do
       done
       continue
     fi
-    if [[ $vs == - ]]; then
+    if [[ $vs == - || $vs == = ]]; then
       if ((r % 2)); then sides=(with without); else sides=(without with); fi
     else
       sides=(with)
     fi
     for side in "${sides[@]}"; do
+      setup=$side
+      [[ $side == with ]] && setup=$with_setup
       # shellcheck disable=SC2086  # args are split on purpose (no spaces in them)
-      res=$(measure "$side" "$LIMIT" $args)
+      res=$(measure "$setup" "$LIMIT" $args)
       printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$vs" "$target" "$side" "$r" "$res" >>"$RESULTS"
       printf 'round %d/%d  %-26s %-8s %s\n' "$r" "$RUNS" "$name" "$side" "$res"
     done

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Turns raw results of bench.sh / adversarial.sh into tables (text and markdown)."""
 import argparse
+import math
 import statistics
 import sys
 from collections import OrderedDict
@@ -56,7 +57,7 @@ def bench(args):
             continue
         d[side].append((float(f[0]), int(f[1]), cpu_of(f), _r))
     headers = ['mode', 'time with (s)', 'time without (s)', 'time ratio', 'paired ratio', 'best ratio', 'target', 'time',
-               'CPU with (s)', 'CPU without (s)', 'CPU ratio', 'paired CPU ratio',
+               'CPU with (s)', 'CPU without (s)', 'CPU ratio', 'paired CPU ratio', 'rounds (geo mean, sd)',
                'RSS with (MB)', 'RSS without (MB)', 'RSS ratio', 'RSS']
     if args.judge_cpu:
         headers[7] = 'CPU'
@@ -64,7 +65,7 @@ def bench(args):
     for name, d in data.items():
         # A "+" row is compared with the row named in vs, unless it has
         # partner runs of its own (bench.sh --concurrent).
-        base = d if d['vs'] == '-' or d['without'] else data.get(d['vs'], {'without': []})
+        base = d if d['vs'] in ('-', '=') or d['without'] else data.get(d['vs'], {'without': []})
         tw = median([x[0] for x in d['with']])
         to = median([x[0] for x in base['without']])
         mw = median([x[1] for x in d['with']])
@@ -77,12 +78,18 @@ def bench(args):
         base_by_round = {x[3]: x[0] for x in base['without']}
         rp = median([x[0] / base_by_round[x[3]] for x in d['with'] if base_by_round.get(x[3])])
         cpu_by_round = {x[3]: x[2] for x in base['without'] if x[2]}
-        rcp = median([x[2] / cpu_by_round[x[3]] for x in d['with'] if x[2] and cpu_by_round.get(x[3])])
+        round_ratios = [x[2] / cpu_by_round[x[3]] for x in d['with'] if x[2] and cpu_by_round.get(x[3])]
+        rcp = median(round_ratios)
+        # The rounds' spread, on a log scale: a geometric mean and a
+        # standard deviation in per cent.
+        logs = [math.log(x) for x in round_ratios]
+        spread = ('%s, %.1f %%' % (fmt_ratio(math.exp(statistics.fmean(logs))), 100 * statistics.pstdev(logs))
+                  if logs else '-')
         judged = rcp if args.judge_cpu else rt
         # Fastest run of each side: other load on the machine only ever adds
         # time, so the fastest runs are the least disturbed.
         rb = ratio(min([x[0] for x in d['with']], default=None), min([x[0] for x in base['without']], default=None))
-        label = name if d['vs'] == '-' else '%s (vs %s)' % (name, d['vs'])
+        label = name if d['vs'] in ('-', '=') else '%s (vs %s)' % (name, d['vs'])
         if d['err']:
             label += ' [%d ERR]' % d['err']
         if args.judge_cpu:
@@ -91,7 +98,7 @@ def bench(args):
         rows.append([label, fmt(tw, '.2f'), fmt(to, '.2f'), fmt_ratio(rt),
                      fmt_ratio(rp), fmt_ratio(rb), '<=%.2fx' % d['target'],
                      '-' if judged is None else ('PASS' if judged <= d['target'] else 'FAIL'),
-                     fmt(cw, '.2f'), fmt(co, '.2f'), fmt_ratio(rc), fmt_ratio(rcp),
+                     fmt(cw, '.2f'), fmt(co, '.2f'), fmt_ratio(rc), fmt_ratio(rcp), spread,
                      fmt(mw and mw / 1024, '.0f'), fmt(mo and mo / 1024, '.0f'),
                      fmt_ratio(rm),
                      '-' if rm is None else ('PASS' if rm <= MEM_TARGET else 'FAIL')])
@@ -106,7 +113,11 @@ def bench(args):
              '"without" run of the row named in "vs" (with --concurrent: that command, run beside it).',
              'Targets: <=1.10x time without a protocol tree (default, -q, -2, -z expert), <=1.03x with one '
              '(-T fields, -Y, -V); <=1.05x peak memory. Never fatal.',
-             'Plain -q is a control: tshark does not dissect at all then, so the plugin never runs.']
+             'Plain -q is a control: tshark does not dissect at all then, so the plugin never runs. '
+             'The tree control runs without the plugin on both sides: what it reads other than 1.00x is '
+             'the method\'s own error on a row that builds a tree.',
+             'rounds = geometric mean of the rounds\' paired CPU ratios and their standard deviation '
+             '(of the logarithm, in per cent).']
     emit(args, headers, rows, notes)
 
 
