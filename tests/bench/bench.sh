@@ -138,6 +138,8 @@ args_of() {
   done
 }
 for ((r = 1; r <= RUNS; r++)); do
+  # Which side runs (or, run together, starts) first flips every round.
+  if ((r % 2)); then order=(with without); else order=(without with); fi
   for m in "${MODES[@]}"; do
     IFS='|' read -r name vs target args <<<"$m"
     # The "with" run of a control row runs without the plugin too.
@@ -152,9 +154,8 @@ for ((r = 1; r <= RUNS; r++)); do
       else
         cpu_with=$((r % 2)) cpu_without=$(((r + 1) % 2))
       fi
-      # Which run starts first flips every round (a head start of a few
-      # milliseconds must not favour one side).
-      for side in $( ((r % 2)) && echo with without || echo without with); do
+      # A head start of a few milliseconds must not favour one side.
+      for side in "${order[@]}"; do
         if [[ $side == with ]]; then
           # shellcheck disable=SC2086  # args are split on purpose (no spaces in them)
           PIN_CPU=$cpu_with measure "$with_setup" "$LIMIT" $args >"$WORK/tmp/pair.with" &
@@ -173,7 +174,7 @@ for ((r = 1; r <= RUNS; r++)); do
       continue
     fi
     if [[ $vs == - || $vs == = ]]; then
-      if ((r % 2)); then sides=(with without); else sides=(without with); fi
+      sides=("${order[@]}")
     else
       sides=(with)
     fi
