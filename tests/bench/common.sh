@@ -46,8 +46,12 @@ setup_work() {
   mkdir -p "$WORK"/plugin/4.0/epan "$WORK"/noplugin "$WORK"/home "$WORK"/tmp
   chmod 755 "$WORK" "$WORK"/plugin "$WORK"/plugin/4.0 "$WORK"/plugin/4.0/epan "$WORK"/noplugin
   chmod 1777 "$WORK"/home "$WORK"/tmp
-  cp -p "$so" "$WORK"/plugin/4.0/epan/smtp_delivery.so
-  chmod 644 "$WORK"/plugin/4.0/epan/smtp_delivery.so
+  # Copied beside and renamed into place: a tshark of another script still
+  # running on this folder keeps the copy it loaded.
+  local dest="$WORK"/plugin/4.0/epan/smtp_delivery.so
+  cp -p "$so" "$dest.new"
+  chmod 644 "$dest.new"
+  mv -f "$dest.new" "$dest"
   PLUGIN_INFO="$so, modified $(date -u -r "$so" '+%Y-%m-%d %H:%M:%S UTC'), sha256 $(sha256sum "$so" | cut -c1-16)"
   TSHARK_VERSION=$(tshark --version 2>/dev/null | head -1)
 }
