@@ -145,10 +145,12 @@ for ((r = 1; r <= RUNS; r++)); do
     # The "with" run of a control row runs without the plugin too.
     with_setup=with
     [[ $vs == = ]] && with_setup=without
+    own_baseline=0  # 1 unless a "+" row
+    [[ $vs == - || $vs == = ]] && own_baseline=1
     if [[ $PAIRING != alternate ]]; then
       # A "+" row's partner is the command of the row it is compared with.
       base_args=$args
-      [[ $vs == - || $vs == = ]] || base_args=$(args_of "$vs")
+      ((own_baseline)) || base_args=$(args_of "$vs")
       if [[ $PAIRING == same-cpu ]]; then
         cpu_with=$(($(nproc) - 1)) cpu_without=$(($(nproc) - 1))
       else
@@ -173,7 +175,7 @@ for ((r = 1; r <= RUNS; r++)); do
       done
       continue
     fi
-    if [[ $vs == - || $vs == = ]]; then
+    if ((own_baseline)); then
       sides=("${order[@]}")
     else
       sides=(with)

@@ -65,7 +65,8 @@ def bench(args):
     for name, d in data.items():
         # A "+" row is compared with the row named in vs, unless it has
         # partner runs of its own (bench.sh --concurrent).
-        base = d if d['vs'] in ('-', '=') or d['without'] else data.get(d['vs'], {'without': []})
+        own_baseline = d['vs'] in ('-', '=')  # not a "+" row
+        base = d if own_baseline or d['without'] else data.get(d['vs'], {'without': []})
         tw = median([x[0] for x in d['with']])
         to = median([x[0] for x in base['without']])
         mw = median([x[1] for x in d['with']])
@@ -89,7 +90,7 @@ def bench(args):
         # Fastest run of each side: other load on the machine only ever adds
         # time, so the fastest runs are the least disturbed.
         rb = ratio(min([x[0] for x in d['with']], default=None), min([x[0] for x in base['without']], default=None))
-        label = name if d['vs'] in ('-', '=') else '%s (vs %s)' % (name, d['vs'])
+        label = name if own_baseline else '%s (vs %s)' % (name, d['vs'])
         if d['err']:
             label += ' [%d ERR]' % d['err']
         if args.judge_cpu:
