@@ -16,6 +16,8 @@ PACKAGES=(
   clang libclang-rt-14-dev valgrind
   # the GUI test (tests/pytest/test_gui.py) and tests/gui/run-gui.sh
   wireshark-qt xvfb x11-utils xdotool imagemagick
+  # GNU time for the benchmark scripts (tests/pytest/test_bench_gui_load.py runs one)
+  time
 )
 
 missing=()
