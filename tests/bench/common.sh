@@ -12,6 +12,10 @@ RUN_USER=${RUN_USER:-nobody}
 
 die() { echo "error: $*" >&2; exit 2; }
 
+# The work folder that bench.sh, instructions.sh and gui-load.sh share by
+# default (--work overrides): the mixed capture is generated there once.
+DEFAULT_WORKDIR=/tmp/smtp-delivery-bench
+
 # The plugin of the checkout's build, when there is one (--plugin overrides).
 DEFAULT_PLUGIN_SO=$(ls "$BENCH_DIR"/../../build/plugins/*/epan/smtp_delivery.so 2>/dev/null | head -n 1 || true)
 

@@ -22,7 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 PACKETS=100000
 TREE_PACKETS=30000
 PLUGIN_SO=$DEFAULT_PLUGIN_SO
-WORKDIR=/tmp/smtp-delivery-bench
+WORKDIR=$DEFAULT_WORKDIR
 CACHE=0
 while [[ $# -gt 0 ]]; do
   case $1 in
