@@ -92,7 +92,7 @@ echo "tshark: $TSHARK_VERSION"
 check_plugin_loading
 
 mixed_capture "$PACKETS" "$SEED"
-NPKT=$(as_nobody without timeout 600 capinfos -M -c "$CAP" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
+NPKT=$(packet_count "$CAP")
 echo "capture: $CAP ($NPKT packets, $(du -m "$CAP" | cut -f1) MB)"
 FOUND=$(as_nobody with timeout 900 tshark -r "$CAP" -c 200000 -Y smtp_delivery 2>/dev/null | wc -l)
 [[ $FOUND -gt 0 ]] || die "the plugin finds nothing in the first 200000 packets"

@@ -41,6 +41,11 @@ mixed_capture() {
   chmod 644 "$CAP"
 }
 
+# packet_count CAPTURE: the number of packets capinfos counts in CAPTURE.
+packet_count() {
+  as_nobody without timeout 600 capinfos -M -c "$1" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}'
+}
+
 # setup_work DIR PLUGIN_SO: private, world-readable work folder with a copy of
 # the plugin (what is benchmarked does not change if the build is redone).
 setup_work() {

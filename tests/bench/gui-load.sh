@@ -165,7 +165,7 @@ pair() {
   echo "$ac $bc $ar $br"
 }
 
-NPKT=$(as_nobody without timeout 600 capinfos -M -c "$CAP" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
+NPKT=$(packet_count "$CAP")
 SMALL="$GUI/first-10.pcap"
 editcap -r "$CAP" "$SMALL" 1-10 && chmod 644 "$SMALL"
 TAP=$(last_frame_tap "$CAP" "$NPKT")
