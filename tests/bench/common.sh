@@ -67,7 +67,9 @@ setup_work() {
 
 plugin_dir() { [[ $1 == with ]] && echo "$WORK/plugin" || echo "$WORK/noplugin"; }
 
-# as_nobody with|without CMD...: runs CMD as nobody in the with/without setup.
+# as_nobody with|without [VAR=value...] CMD...: runs CMD as nobody in the
+# with/without setup; VAR=value words (env's) add to or override its
+# environment.
 as_nobody() {
   local side=$1; shift
   (cd "$WORK" && runuser -u "$RUN_USER" -- env -i HOME="$WORK/home" PATH=/usr/bin:/bin LANG=C.UTF-8 \

@@ -130,11 +130,11 @@ gui_run() {
   : >"$out.lua"
   : >"$out.time"
   chmod 666 "$out.lua" "$out.time"
-  (cd "$GUI" && timeout -k 10 "$LIMIT" taskset -c "$RUN_CPU" runuser -u "$RUN_USER" -- env -i \
-    HOME="$GUI/home" XDG_RUNTIME_DIR="$GUI/home/xdg" PATH=/usr/bin:/bin LANG=C.UTF-8 DISPLAY="$DISPLAY_NAME" \
-    WIRESHARK_PLUGIN_DIR="$(plugin_dir "$side")" SD_LAST_FRAME="$last" SD_TAP="$tap" SD_RESULT="$out.lua" \
-    /usr/bin/time -o "$out.time" -f '%M' wireshark -X lua_script:"$GUI/load-timer.lua" -r "$cap" \
-    >>"$GUI/wireshark.log" 2>&1) || rc=$?
+  # The GUI's own home (the variables given here override as_nobody's).
+  as_nobody "$side" HOME="$GUI/home" XDG_RUNTIME_DIR="$GUI/home/xdg" DISPLAY="$DISPLAY_NAME" \
+    SD_LAST_FRAME="$last" SD_TAP="$tap" SD_RESULT="$out.lua" \
+    timeout -k 10 "$LIMIT" taskset -c "$RUN_CPU" /usr/bin/time -o "$out.time" -f '%M' \
+    wireshark -X lua_script:"$GUI/load-timer.lua" -r "$cap" >>"$GUI/wireshark.log" 2>&1 || rc=$?
   if [[ ! -s $out.lua ]]; then
     echo "ERR $rc" >"$out"
   else
@@ -185,42 +185,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
   printf 'load\t%s\t%s\t%s\t%s\t%s\n' "$r" "$ac" "$bc" "$ar" "$br" | tee -a "$RESULTS"
 done
 
-"$PY" - "$RESULTS" "$NPKT" "$MARKDOWN" <<'PY'
-import math
-import statistics as st
-import sys
-
-path, packets, markdown = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-startup = {"with": [], "without": []}
-rounds = []
-for line in open(path):
-    f = line.rstrip("\n").split("\t")
-    if f[0] == "startup":
-        startup["with"].append(float(f[2]))
-        startup["without"].append(float(f[3]))
-    else:
-        rounds.append(tuple(float(x) for x in f[2:6]))
-s_with, s_without = st.median(startup["with"]), st.median(startup["without"])
-raw = [a / b for a, b, _, _ in rounds]
-load = [(a - s_with) / (b - s_without) for a, b, _, _ in rounds]
-rss = [ra / rb for _, _, ra, rb in rounds]
-logs = [math.log(x) for x in load]
-us_per_packet = st.median([(a - s_with) - (b - s_without) for a, b, _, _ in rounds]) / packets * 1e6
-lines = [
-    f"start-up CPU s (median of 3 pairs): with {s_with:.2f}, without {s_without:.2f}",
-    f"first pass CPU s (median of {len(rounds)} rounds): with {st.median(a for a, _, _, _ in rounds):.2f},"
-    f" without {st.median(b for _, b, _, _ in rounds):.2f}",
-    f"CPU time ratio, start-up included: median {st.median(raw):.3f}x",
-    f"CPU time ratio, load only: median {st.median(load):.3f}x, geometric mean {math.exp(st.fmean(logs)):.3f}x,"
-    f" sd {st.pstdev(logs) * 100:.1f} %, rounds {min(load):.3f}-{max(load):.3f}x",
-    f"plugin's share per packet: {us_per_packet:.2f} us",
-    f"peak RSS ratio: median {st.median(rss):.3f}x",
-]
-print("\n".join(lines))
-if markdown:
-    with open(markdown, "w") as out:
-        out.write("| GUI file load (same CPU) | with / without |\n|---|---|\n")
-        out.write(f"| CPU time, start-up included | {st.median(raw):.3f}x |\n")
-        out.write(f"| CPU time, load only | {st.median(load):.3f}x |\n")
-        out.write(f"| peak RSS | {st.median(rss):.3f}x |\n")
-PY
+markdown=()
+[[ -n $MARKDOWN ]] && markdown=(--markdown "$MARKDOWN")
+"$PY" "$BENCH_DIR/report.py" gui "$RESULTS" --packets "$NPKT" "${markdown[@]}"

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Turns raw results of bench.sh / adversarial.sh into tables (text and markdown)."""
+"""Turns raw results of bench.sh / adversarial.sh / gui-load.sh into tables (text and markdown)."""
 import argparse
 import math
 import statistics
@@ -27,6 +27,12 @@ def ratio(a, b):
 
 def fmt_ratio(r, spec='.3f'):
     return fmt(r, spec) + 'x' if r else '-'
+
+
+def geo_mean_sd(ratios):
+    """Geometric mean of ratios and the standard deviation of their logarithm, in per cent."""
+    logs = [math.log(x) for x in ratios]
+    return math.exp(statistics.fmean(logs)), 100 * statistics.pstdev(logs)
 
 
 def table(headers, rows):
@@ -83,9 +89,10 @@ def bench(args):
         rcp = median(round_ratios)
         # The rounds' spread, on a log scale: a geometric mean and a
         # standard deviation in per cent.
-        logs = [math.log(x) for x in round_ratios]
-        spread = ('%s, %.1f %%' % (fmt_ratio(math.exp(statistics.fmean(logs))), 100 * statistics.pstdev(logs))
-                  if logs else '-')
+        spread = '-'
+        if round_ratios:
+            geo, sd = geo_mean_sd(round_ratios)
+            spread = '%s, %.1f %%' % (fmt_ratio(geo), sd)
         judged = rcp if args.judge_cpu else rt
         # Fastest run of each side: other load on the machine only ever adds
         # time, so the fastest runs are the least disturbed.
@@ -169,6 +176,43 @@ def adversarial(args):
     emit(args, headers, rows, notes)
 
 
+def gui(args):
+    """gui-load.sh: start-up pairs ("startup", round, with, without CPU s) and load rounds
+    ("load", round, with, without CPU s, with, without peak RSS KB)."""
+    startup = {'with': [], 'without': []}
+    rounds = []
+    for line in open(args.results):
+        f = line.rstrip('\n').split('\t')
+        if f[0] == 'startup':
+            startup['with'].append(float(f[2]))
+            startup['without'].append(float(f[3]))
+        else:
+            rounds.append(tuple(float(x) for x in f[2:6]))
+    s_with, s_without = median(startup['with']), median(startup['without'])
+    raw = median([a / b for a, b, _, _ in rounds])
+    load_ratios = [(a - s_with) / (b - s_without) for a, b, _, _ in rounds]
+    load = median(load_ratios)
+    geo, sd = geo_mean_sd(load_ratios)
+    rss = median([ra / rb for _, _, ra, rb in rounds])
+    us_per_packet = median([(a - s_with) - (b - s_without) for a, b, _, _ in rounds]) / args.packets * 1e6
+    print('\n'.join([
+        'start-up CPU s (median of %d pairs): with %.2f, without %.2f' % (len(startup['with']), s_with, s_without),
+        'first pass CPU s (median of %d rounds): with %.2f, without %.2f'
+        % (len(rounds), median([r[0] for r in rounds]), median([r[1] for r in rounds])),
+        'CPU time ratio, start-up included: median %s' % fmt_ratio(raw),
+        'CPU time ratio, load only: median %s, geometric mean %s, sd %.1f %%, rounds %.3f-%s'
+        % (fmt_ratio(load), fmt_ratio(geo), sd, min(load_ratios), fmt_ratio(max(load_ratios))),
+        "plugin's share per packet: %.2f us" % us_per_packet,
+        'peak RSS ratio: median %s' % fmt_ratio(rss),
+    ]))
+    if args.markdown:
+        with open(args.markdown, 'w') as out:
+            out.write('| GUI file load (same CPU) | with / without |\n|---|---|\n')
+            out.write('| CPU time, start-up included | %s |\n' % fmt_ratio(raw))
+            out.write('| CPU time, load only | %s |\n' % fmt_ratio(load))
+            out.write('| peak RSS | %s |\n' % fmt_ratio(rss))
+
+
 def emit(args, headers, rows, notes):
     print()
     print(args.title)
@@ -192,15 +236,16 @@ def emit(args, headers, rows, notes):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('what', choices=('bench', 'adversarial'))
+    ap.add_argument('what', choices=('bench', 'adversarial', 'gui'))
     ap.add_argument('results')
     ap.add_argument('--title', default='')
     ap.add_argument('--info', action='append', default=[])
     ap.add_argument('--markdown')
     ap.add_argument('--judge-cpu', action='store_true',
                     help='judge time on the paired CPU-time ratio (bench.sh --same-cpu)')
+    ap.add_argument('--packets', type=int, help='packets in the capture (gui)')
     args = ap.parse_args()
-    (bench if args.what == 'bench' else adversarial)(args)
+    {'bench': bench, 'adversarial': adversarial, 'gui': gui}[args.what](args)
 
 
 if __name__ == '__main__':
