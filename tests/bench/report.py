@@ -189,6 +189,9 @@ def gui(args):
         else:
             rounds.append(tuple(float(x) for x in f[2:6]))
     s_with, s_without = median(startup['with']), median(startup['without'])
+    if any(a <= s_with or b <= s_without for a, b, _, _ in rounds):
+        sys.exit('a load round took no more CPU than the median start-up: too few packets for the start-up '
+                 'to be taken out (use more)')
     raw = median([a / b for a, b, _, _ in rounds])
     load_ratios = [(a - s_with) / (b - s_without) for a, b, _, _ in rounds]
     load = median(load_ratios)
