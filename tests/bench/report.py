@@ -189,15 +189,17 @@ def gui(args):
         else:
             rounds.append(tuple(float(x) for x in f[2:6]))
     s_with, s_without = median(startup['with']), median(startup['without'])
-    if any(a <= s_with or b <= s_without for a, b, _, _ in rounds):
+    # Each round's load alone: its CPU time less the median start-up of its side.
+    loads = [(a - s_with, b - s_without) for a, b, _, _ in rounds]
+    if any(lw <= 0 or lwo <= 0 for lw, lwo in loads):
         sys.exit('a load round took no more CPU than the median start-up: too few packets for the start-up '
                  'to be taken out (use more)')
     raw = median([a / b for a, b, _, _ in rounds])
-    load_ratios = [(a - s_with) / (b - s_without) for a, b, _, _ in rounds]
+    load_ratios = [lw / lwo for lw, lwo in loads]
     load = median(load_ratios)
     geo, sd = geo_mean_sd(load_ratios)
     rss = median([ra / rb for _, _, ra, rb in rounds])
-    us_per_packet = median([(a - s_with) - (b - s_without) for a, b, _, _ in rounds]) / args.packets * 1e6
+    us_per_packet = median([lw - lwo for lw, lwo in loads]) / args.packets * 1e6
     print('\n'.join([
         'start-up CPU s (median of %d pairs): with %.2f, without %.2f' % (len(startup['with']), s_with, s_without),
         'first pass CPU s (median of %d rounds): with %.2f, without %.2f'
